@@ -1,0 +1,85 @@
+"""A small demo data set, loaded through the gateway's HTTP API (idempotent: safe to rerun)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ORGS = [
+    {"id": "HO", "name": "Head office"},
+    {"id": "HO/GZ", "name": "Guangzhou branch"},
+    {"id": "HO/SZ", "name": "Shenzhen branch"},
+    {"id": "HO/GZ/LS03", "name": "Liwan sub-branch", "county": "Liwan", "sub_branch_class": 1},
+    {"id": "HO/GZ/CH01", "name": "Conghua sub-branch", "county": "Conghua", "sub_branch_class": 2},
+    {"id": "HO/SZ/BA02", "name": "Bao'an sub-branch", "county": "Bao'an", "sub_branch_class": 3},
+    {"id": "HO/GZ/LS03/OF1", "name": "Liwan office 1"},
+]
+
+OFFICERS = [
+    ("OF-1001", "Li Wei", "HO/GZ/LS03", "male", "1985-03-02", "2009-07-01"),
+    ("OF-1002", "Wang Fang", "HO/GZ/LS03", "female", "1990-11-15", "2013-08-01"),
+    ("OF-1003", "Zhang Min", "HO/GZ/CH01", "female", "1979-05-20", "2001-03-01"),
+    ("OF-1004", "Chen Jie", "HO/SZ/BA02", "male", "1993-01-09", "2016-09-01"),
+]
+
+
+def _loans(today: date) -> list[dict[str, object]]:
+    rows = [
+        ("L-0001", "B-001", "HO/GZ/LS03", "800000.00", 20, "OF-1001"),
+        ("L-0002", "B-002", "HO/GZ/LS03", "1500000.00", 200, "OF-1002"),
+        ("L-0003", "B-003", "HO/GZ/CH01", "6000000.00", 25, "OF-1003"),
+        ("L-0004", "B-004", "HO/SZ/BA02", "300000.00", 400, "OF-1004"),
+    ]
+    at = datetime(today.year, today.month, today.day, 1, 0, tzinfo=UTC)
+    return [
+        {
+            "event_id": f"demo-{loan}-disbursed",
+            "type": "loan.disbursed",
+            "occurred_at": at.isoformat(),
+            "loan_id": loan,
+            "borrower_id": borrower,
+            "org": org,
+            "body": {
+                "amount": amount,
+                "maturity_date": (today + timedelta(days=days)).isoformat(),
+                "officers": {"first_responsible": officer, "management_responsible": officer},
+            },
+        }
+        for loan, borrower, org, amount, days, officer in rows
+    ]
+
+
+def _post(client: httpx.Client, path: str, body: object) -> None:
+    response = client.post(path, json=body)
+    if response.status_code >= 300:
+        raise SystemExit(f"demo: {path} answered {response.status_code}: {response.text}")
+
+
+def load(*, gateway: str) -> None:
+    """Create the demo organisation, officers, default scoring model and a few loans."""
+    with httpx.Client(base_url=gateway, timeout=10) as client:
+        for org in ORGS:
+            _post(client, "/officers/v1/orgs", org)
+        for oid, name, org, gender, born, hired in OFFICERS:
+            _post(
+                client,
+                "/officers/v1/officers",
+                {
+                    "id": oid,
+                    "name": name,
+                    "org_id": org,
+                    "gender": gender,
+                    "birth_date": born,
+                    "hire_date": hired,
+                    "financial_work_start_date": hired,
+                },
+            )
+        model_file = ROOT / "services" / "scoring" / "default_model.json"
+        if model_file.exists():
+            _post(client, "/scoring/v1/models", json.loads(model_file.read_text()))
+        _post(client, "/v1/events", _loans(date.today()))

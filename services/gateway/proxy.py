@@ -1,0 +1,90 @@
+"""The reverse proxy (G1): one pooled client, streamed bodies, hop-by-hop headers dropped."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from fastapi import Request
+from starlette.background import BackgroundTask
+from starlette.responses import Response, StreamingResponse
+
+from shared.errors import ServiceError
+from shared.observability import current_request_id
+
+log = logging.getLogger("gateway.proxy")
+
+# RFC 9110 section 7.6.1 connection-specific headers, plus those the client must not forward.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+
+
+class UpstreamUnavailable(ServiceError):
+    status = 502
+    type = "bad-gateway"
+    title = "Bad gateway"
+
+
+class UpstreamTimeout(ServiceError):
+    status = 504
+    type = "gateway-timeout"
+    title = "Gateway timeout"
+
+
+def make_client(*, connect_s: float, read_s: float, max_connections: int) -> httpx.AsyncClient:
+    """The one shared client: pooled connections and explicit timeouts."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(read_s, connect=connect_s, pool=connect_s),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=50),
+        follow_redirects=False,
+    )
+
+
+def _forward_headers(request: Request) -> list[tuple[str, str]]:
+    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+    headers = [(k, v) for k, v in headers if k.lower() != "x-request-id"]
+    rid = current_request_id()
+    if rid:
+        headers.append(("x-request-id", rid))
+    return headers
+
+
+async def forward(
+    client: httpx.AsyncClient, request: Request, *, service: str, base_url: str, path: str
+) -> Response:
+    """Send the request on to `base_url + path` and stream the answer back."""
+    url = httpx.URL(base_url + path, query=request.url.query.encode())
+    upstream_request = client.build_request(
+        request.method, url, headers=_forward_headers(request), content=request.stream()
+    )
+    try:
+        upstream = await client.send(upstream_request, stream=True)
+    except httpx.TimeoutException as exc:
+        log.warning("upstream %s timed out: %s", service, exc)
+        raise UpstreamTimeout(f"G1: the {service} service did not answer in time") from None
+    except httpx.HTTPError as exc:
+        log.warning("upstream %s unreachable: %s", service, exc)
+        raise UpstreamUnavailable(f"G1: the {service} service is unreachable") from None
+    headers = {
+        k: v
+        for k, v in upstream.headers.items()
+        if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"
+    }
+    return StreamingResponse(
+        upstream.aiter_raw(),
+        status_code=upstream.status_code,
+        headers=headers,
+        background=BackgroundTask(upstream.aclose),
+    )

@@ -1,0 +1,158 @@
+"""The app factory every service builds on: lifespan, errors, request context, health, metrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared import errors
+from shared.config import BaseServiceSettings
+from shared.db import make_engine, make_sessionmaker, ping
+from shared.observability import Metrics, RequestContextMiddleware, configure_logging
+from shared.transport import EmbeddedSink, EventSink, Handler, KafkaSink, make_producer
+
+log = logging.getLogger("shared.app")
+
+ReadinessCheck = Callable[[FastAPI], Awaitable[str | None]]
+"""Returns None when ready, else a short reason."""
+
+ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+@dataclass
+class ServiceSpec:
+    """What a service adds to the common app: its routers, handlers and checks."""
+
+    name: str
+    title: str
+    description: str
+    routers: Sequence[APIRouter] = ()
+    embedded_handler: Handler | None = None
+    uses_database: bool = True
+    extra_lifespan: ExtraLifespan | None = None
+    readiness_checks: Sequence[ReadinessCheck] = field(default_factory=tuple)
+
+
+def build_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
+    """Assemble a service app; state (engine, sessions, sink) is built in the lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level, spec.name)
+        engine: AsyncEngine | None = None
+        producer = None
+        if spec.uses_database:
+            engine = make_engine(settings.resolved_database_url())
+            app.state.engine = engine
+            app.state.sessionmaker = make_sessionmaker(engine)
+        if settings.kafka_bootstrap_servers:
+            producer = make_producer(
+                settings.kafka_bootstrap_servers, settings.kafka_client_id or spec.name
+            )
+            await producer.start()
+            app.state.producer = producer
+            app.state.sink = KafkaSink(producer)
+        else:
+            app.state.producer = None
+            app.state.sink = EmbeddedSink(spec.embedded_handler)
+        try:
+            if spec.extra_lifespan is not None:
+                async with spec.extra_lifespan(app):
+                    log.info("started", extra={"kafka": bool(producer)})
+                    yield
+            else:
+                log.info("started", extra={"kafka": bool(producer)})
+                yield
+        finally:
+            if producer is not None:
+                await producer.stop()
+            if engine is not None:
+                await engine.dispose()
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url="/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    errors.install(app)
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=app.state.metrics,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.include_router(_health_router(spec))
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+def _health_router(spec: ServiceSpec) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok", "service": spec.name}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        """The database and the broker answer (503 with the reasons otherwise)."""
+        app: FastAPI = request.app
+        problems: dict[str, str] = {}
+        if spec.uses_database:
+            try:
+                await ping(app.state.engine)
+            except Exception as exc:  # readiness reports, it never raises
+                problems["database"] = type(exc).__name__
+        sink: EventSink = app.state.sink
+        if not await sink.ready():
+            problems["kafka"] = "broker not reachable"
+        for check in spec.readiness_checks:
+            reason = await check(app)
+            if reason:
+                problems[check.__name__] = reason
+        body: dict[str, Any] = {"status": "ready" if not problems else "not ready"}
+        if problems:
+            body["problems"] = problems
+        return JSONResponse(body, status_code=200 if not problems else 503)
+
+    @router.get("/metrics")
+    async def metrics(request: Request) -> Response:
+        """Prometheus text format."""
+        registry = request.app.state.metrics.registry
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def get_sink(request: Request) -> EventSink:
+    """The app's event sink (Kafka or embedded)."""
+    sink: EventSink = request.app.state.sink
+    return sink
+
+
+def get_settings(request: Request) -> BaseServiceSettings:
+    settings: BaseServiceSettings = request.app.state.settings
+    return settings
+
+
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return maker
+
+
+SinkDep = Annotated[EventSink, Depends(get_sink)]

@@ -1,0 +1,192 @@
+"""A batch Kafka consumer with exactly-once effect (W18), shared by the consuming services.
+
+Each `getmany` batch is applied in ONE database transaction: parse every message (a message that
+cannot be parsed goes to the dead-letter topic with the reason and its original bytes), drop the
+events this consumer group already applied (the processed-event table, same transaction), hand
+the rest to the service's handler, commit, and only then commit the Kafka offsets. A crash
+anywhere before the offset commit means redelivery, which the processed-event table absorbs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from pydantic import ValidationError
+from sqlalchemy import Table
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.events import IncomingEvent, parse_event
+from shared.inbox import apply_once
+from shared.observability import Metrics
+
+log = logging.getLogger("shared.consumer")
+
+BatchHandler = Callable[[AsyncSession, Sequence[IncomingEvent]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ConsumerConfig:
+    bootstrap: str
+    group_id: str
+    topics: tuple[str, ...]
+    dlq_topic: str
+    max_records: int = 500
+    retry_backoff_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class Rejected:
+    record: ConsumerRecord[bytes, bytes]
+    reason: str
+
+
+class BatchConsumer:
+    """Runs `getmany` -> one DB transaction -> offset commit, until stopped."""
+
+    def __init__(
+        self,
+        config: ConsumerConfig,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        processed_table: Table,
+        handler: BatchHandler,
+        producer: AIOKafkaProducer,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.config = config
+        self.sessionmaker = sessionmaker
+        self.processed_table = processed_table
+        self.handler = handler
+        self.producer = producer
+        self.metrics = metrics
+        self.consumer = AIOKafkaConsumer(
+            *config.topics,
+            bootstrap_servers=config.bootstrap,
+            group_id=config.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Join the group and start consuming in the background."""
+        await self.consumer.start()
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.config.group_id}")
+
+    async def stop(self) -> None:
+        """Stop after the batch in hand; uncommitted work is simply redelivered later."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await self.consumer.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self.consumer.getmany(timeout_ms=500, max_records=self.config.max_records)
+            records = [r for part in batch.values() for r in part]
+            if records:
+                await self._process(records)
+                await self._commit_offsets(batch)
+
+    async def _process(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        parsed: list[tuple[ConsumerRecord[bytes, bytes], IncomingEvent]] = []
+        rejected: list[Rejected] = []
+        for record in records:
+            try:
+                parsed.append((record, parse_event(record.value or b"")))
+            except ValidationError as exc:
+                rejected.append(Rejected(record, _reason(exc)))
+        # Dead letters first: once the offsets are committed the original bytes must be safe.
+        await self._retrying(lambda: self._dead_letter(rejected))
+        self._count("dead_lettered", len(rejected))
+        try:
+            await self._retrying(lambda: self._apply([event for _, event in parsed]))
+        except Exception:
+            # A valid event the handler cannot apply (a bug or a rule it breaks) must not block
+            # the stream: apply one by one and dead-letter only the ones that fail.
+            log.exception("batch failed; applying its %d events one by one", len(parsed))
+            for record, event in parsed:
+                await self._apply_alone(record, event)
+
+    async def _apply_alone(
+        self, record: ConsumerRecord[bytes, bytes], event: IncomingEvent
+    ) -> None:
+        try:
+            await self._retrying(lambda: self._apply([event]))
+        except Exception as exc:
+            reason = f"W18: handler failed: {exc!r}"[:1000]
+            await self._retrying(lambda: self._dead_letter([Rejected(record, reason)]))
+            self._count("dead_lettered", 1)
+
+    async def _retrying(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Run a step until it succeeds, as long as it fails for infrastructure reasons."""
+        while True:
+            try:
+                await step()
+                return
+            except (DBAPIError, OSError, KafkaError) as exc:
+                # Database or broker trouble: nothing was committed; try the same step again.
+                log.warning("database or broker unavailable, retrying: %s", exc)
+                await asyncio.sleep(self.config.retry_backoff_s)
+
+    async def _apply(self, events: Sequence[IncomingEvent]) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            todo = await apply_once(
+                session, self.processed_table, self.config.group_id, events, self.handler
+            )
+        self._count("applied", len(todo))
+        self._count("duplicate", len(events) - len(todo))
+
+    async def _dead_letter(self, rejected: list[Rejected]) -> None:
+        futures = []
+        for item in rejected:
+            rec = item.record
+            headers = [
+                ("reason", item.reason.encode()),
+                ("source_topic", rec.topic.encode()),
+                ("source_partition", str(rec.partition).encode()),
+                ("source_offset", str(rec.offset).encode()),
+            ]
+            futures.append(
+                await self.producer.send(
+                    self.config.dlq_topic, rec.value or b"", key=rec.key, headers=headers
+                )
+            )
+        await asyncio.gather(*futures)
+
+    async def _commit_offsets(
+        self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> None:
+        offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items() if recs}
+        try:
+            await self.consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The group rebalanced and these partitions moved: the new owner re-reads them and
+            # the processed-event table drops what we already applied. Not worth a crash loop.
+            log.warning("offset commit skipped after rebalance: %s", exc)
+
+    def _count(self, outcome: str, n: int) -> None:
+        if self.metrics is not None and n:
+            self.metrics.events.labels("kafka", outcome).inc(n)
+
+
+def _reason(exc: ValidationError) -> str:
+    first = exc.errors()[:3]
+    text = "; ".join(
+        "/".join(str(p) for p in err.get("loc", ())) + ": " + str(err.get("msg")) for err in first
+    )
+    return f"W18: invalid event ({exc.error_count()} errors): {text}"[:1000]
