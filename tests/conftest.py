@@ -6,8 +6,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.support.databases import fresh_database
+
+# The same examples on every run, so CI never fails on a draw it did not see before; a new
+# property is explored with `HYPOTHESIS_PROFILE=explore` (random draws, more examples).
+settings.register_profile("ci", derandomize=True, deadline=None)
+settings.register_profile("explore", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 BACKENDS = ("sqlite", "postgresql")
 

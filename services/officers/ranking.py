@@ -6,8 +6,10 @@ Choices (the spec leaves them open):
 
 - Ranks are competition ranks ("1224"): equal scores share a rank. The top group is everyone
   ranked <= 3 from the top, the bottom group everyone ranked <= 3 from the bottom, so ties at
-  the boundary can make a group larger than 3. Nobody is in both: with fewer officers than the
-  two groups need, the top wins (an officer tied for best is never sent to retraining).
+  the boundary can make a group larger than 3. Nobody is in both: an officer that qualifies for
+  both (few officers, or a wide tie) goes where its standing is more extreme (rank from the
+  top vs rank from the bottom), and to the top on an equal standing, so an officer tied for
+  best is never sent to retraining while six officers tied for worst all are.
 - Pairs: bottom officers worst first, top officers best first (ties by officer id), matched in
   order; extra bottom officers go round the top officers again, extra top officers stay unpaired.
 - The pair bonus is awarded when the trainee's rank in the next calendar month is <= 10. It is
@@ -182,8 +184,11 @@ def rank_month(
     from_bottom = _competition_ranks(values, descending=False)
     lines = []
     for item, rank, low_rank in zip(scores, ranks, from_bottom, strict=True):
-        top = rank <= policy.top_count
-        bottom = not top and low_rank <= policy.bottom_count
+        in_top, in_bottom = rank <= policy.top_count, low_rank <= policy.bottom_count
+        # In both groups (ties, or few officers): the officer goes where it stands more
+        # extremely; an equal standing goes to the top (nobody tied for best is retrained).
+        top = in_top and not (in_bottom and low_rank < rank)
+        bottom = in_bottom and not top
         lines.append(RankedOfficer(item.officer_id, item.score, rank, low_rank, top, bottom))
     lines.sort(key=lambda line: (line.rank, line.officer_id))
     top_ids = tuple(line.officer_id for line in lines if line.top)

@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.warnings.rules import MANAGEMENT_KINDS, RuleInputError, WarningKind
+from services.warnings.vocabulary import MANAGEMENT_KINDS, RuleInputError, WarningKind
 
 DEFAULT_BANK_TZ = ZoneInfo("Asia/Shanghai")
 END_OF_DAY = time(23, 59, 59)

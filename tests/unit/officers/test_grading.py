@@ -15,37 +15,41 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.officers.grading import (
-    Actor,
-    BranchClass,
     Cap,
-    Grade,
-    GradingPolicy,
     GradingResult,
-    GradingRun,
-    Limit,
-    OfficerFigures,
-    PeerGroup,
-    Post,
-    RunAction,
-    RunStatus,
-    add_months,
     apply_caps,
-    ensure_editable,
     grade_all,
     grade_for_score,
     grade_officer,
-    in_protection,
-    new_run,
+    run_fingerprint,
+)
+from services.officers.grading_items import (
+    BranchClass,
+    Limit,
+    OfficerFigures,
+    PeerGroup,
     npl_ratio_percent,
     peer_averages,
-    post_decision,
-    protected_pay,
-    protection_end,
-    run_fingerprint,
     score_interest,
     score_quality,
     score_volume,
+)
+from services.officers.grading_policy import Grade, GradingPolicy, Post
+from services.officers.grading_run import (
+    Actor,
+    GradingRun,
+    RunAction,
+    RunStatus,
+    ensure_editable,
+    new_run,
     transition,
+)
+from services.officers.protection import (
+    add_months,
+    in_protection,
+    post_decision,
+    protected_pay,
+    protection_end,
 )
 from services.officers.rules_common import RuleError
 

@@ -98,13 +98,23 @@ def test_o36_ties_share_a_rank_and_can_enlarge_a_group() -> None:
     assert [(p.trainee_id, p.mentor_id) for p in r.pairs][-1] == ("o8", "o1")
 
 
-def test_o36_top_wins_over_bottom_in_a_small_group() -> None:
+def test_o36_small_group_splits_where_each_officer_stands_more_extremely() -> None:
+    # b is 2nd from the top and 3rd from the bottom: top; c is 3rd vs 2nd: bottom.
     r = rank_month(JAN, scores(a=90, b=80, c=70, d=60), POLICY)
-    assert r.top == ("a", "b", "c")
-    assert r.bottom == ("d",)
-    assert r.pairs == (Pairing(JAN, "a", "d"),)
+    assert r.top == ("a", "b")
+    assert r.bottom == ("d", "c")
+    assert r.pairs == (Pairing(JAN, "a", "d"), Pairing(JAN, "b", "c"))
+    # Odd count: the middle officer stands equally (3rd both ways) and goes to the top.
+    five = rank_month(JAN, scores(a=90, b=80, c=70, d=60, e=50), POLICY)
+    assert (five.top, five.bottom) == (("a", "b", "c"), ("e", "d"))
     equal = rank_month(JAN, scores(a=5, b=5, c=5, d=5), POLICY)
     assert (equal.bottom, equal.pairs) == ((), ())
+
+
+def test_o36_a_wide_tie_for_worst_all_go_to_retraining() -> None:
+    r = rank_month(JAN, scores(a=1, b=0, c=0, d=0, e=0, f=0, g=0), POLICY)
+    assert r.top == ("a",)
+    assert r.bottom == ("b", "c", "d", "e", "f", "g")
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from services.warnings.deadlines import (
     monthly_update_missing,
     pre_maturity_check_tasks,
 )
-from services.warnings.rules import MANAGEMENT_KINDS, RuleInputError, WarningKind
+from services.warnings.vocabulary import MANAGEMENT_KINDS, RuleInputError, WarningKind
 
 SH = ZoneInfo("Asia/Shanghai")
 K = WarningKind

@@ -11,22 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.warnings.policy import DayBand, LevelPolicy, PolicyError
 from services.warnings.rules import (
     ContagionTarget,
-    DayBand,
-    Direction,
     Escalation,
-    LevelPolicy,
-    LoanClass,
-    MajorEventKind,
-    PolicyError,
-    PreMaturityOutcome,
-    RuleInputError,
     TransitionError,
     WarningAction,
-    WarningCategory,
-    WarningKind,
-    WarningLevel,
     WarningState,
     adverse_change,
     allowed_actions,
@@ -41,6 +31,16 @@ from services.warnings.rules import (
     level_for_management,
     level_for_pre_maturity,
     next_state,
+)
+from services.warnings.vocabulary import (
+    Direction,
+    LoanClass,
+    MajorEventKind,
+    PreMaturityOutcome,
+    RuleInputError,
+    WarningCategory,
+    WarningKind,
+    WarningLevel,
 )
 
 Y, O, R = WarningLevel.YELLOW, WarningLevel.ORANGE, WarningLevel.RED  # noqa: E741
