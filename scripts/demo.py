@@ -60,9 +60,10 @@ def _post(client: httpx.Client, path: str, body: object) -> None:
         raise SystemExit(f"demo: {path} answered {response.status_code}: {response.text}")
 
 
-def load(*, gateway: str) -> None:
+def load(*, gateway: str, api_key: str) -> None:
     """Create the demo organisation, officers, default scoring model and a few loans."""
-    with httpx.Client(base_url=gateway, timeout=10) as client:
+    headers = {"Authorization": f"Bearer {api_key}"}
+    with httpx.Client(base_url=gateway, timeout=10, headers=headers) as client:
         for org in ORGS:
             _post(client, "/officers/v1/orgs", org)
         for oid, name, org, gender, born, hired in OFFICERS:

@@ -33,8 +33,13 @@ def url(service: str) -> str:
     return f"http://127.0.0.1:{PORTS[service]}"
 
 
+DEV_ADMIN_KEY = "dev-admin-key"
+
+
 def service_env() -> dict[str, str]:
     env = dict(os.environ)
+    # A first credential for a local try-out (G2); set your own for anything shared.
+    env.setdefault("GATEWAY_BOOTSTRAP_ADMIN_KEY", DEV_ADMIN_KEY)
     for service in MIGRATED_SERVICES:
         env.setdefault(f"{service.upper()}_DATABASE_URL", database_url(service))
     for service in ("scoring", "officers", "warnings"):
@@ -102,13 +107,16 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     try:
         wait_healthy(list(PORTS))
-        demo.load(gateway=url("gateway"))
+        demo.load(gateway=url("gateway"), api_key=env["GATEWAY_BOOTSTRAP_ADMIN_KEY"])
     except BaseException:
         stop()
         raise
     print("\nLoan-risk services are running (embedded mode: SQLite, no broker):")
     for service in PORTS:
         print(f"  {service:<9} {url(service)}   docs: {url(service)}/docs")
+    key = env["GATEWAY_BOOTSTRAP_ADMIN_KEY"]
+    print(f"API key (admin over the whole tree): {key}")
+    print(f"  curl -H 'Authorization: Bearer {key}' {url('gateway')}/officers/v1/orgs")
     print("Logs: var/<service>.log. Ctrl-C stops them all.", flush=True)
     while True:
         for service, child in children.items():

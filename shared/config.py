@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = REPO_ROOT / "var"
+DEV_INTERNAL_SECRET = "dev-only-internal-secret-change-me"
 
 
 class BaseServiceSettings(BaseSettings):
     """Database, broker, logging and time zone; subclasses add `env_prefix` and their own."""
 
-    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+    model_config = SettingsConfigDict(extra="ignore", env_file=None, populate_by_name=True)
 
     service_name: str = "service"
     database_url: str = ""
@@ -27,6 +28,12 @@ class BaseServiceSettings(BaseSettings):
     log_level: str = "INFO"
     time_zone: str = "Asia/Shanghai"
     max_body_bytes: int = 1_048_576
+    # One secret for the gateway and every service (G4), hence one variable name for all.
+    internal_secret: SecretStr = Field(
+        default=SecretStr(DEV_INTERNAL_SECRET),
+        validation_alias="LOANRISK_INTERNAL_SECRET",
+        min_length=16,
+    )
 
     @field_validator("kafka_bootstrap_servers", mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import BaseServiceSettings
@@ -18,6 +18,10 @@ class Settings(BaseServiceSettings):
     connect_timeout_s: float = Field(default=2.0, gt=0)
     read_timeout_s: float = Field(default=30.0, gt=0)
     max_connections: int = Field(default=200, ge=1)
+    bootstrap_admin_key: SecretStr | None = Field(
+        default=None,
+        description="An API key with the admin role over the whole tree (G2), for first setup.",
+    )
 
     def upstreams(self) -> dict[str, str]:
         """Route prefix -> base URL of the service behind it (G1)."""

@@ -9,6 +9,7 @@ from fastapi import Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
+from shared.auth import CALLER_HEADER
 from shared.errors import ServiceError
 from shared.observability import current_request_id
 
@@ -52,22 +53,40 @@ def make_client(*, connect_s: float, read_s: float, max_connections: int) -> htt
     )
 
 
-def _forward_headers(request: Request) -> list[tuple[str, str]]:
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
-    headers = [(k, v) for k, v in headers if k.lower() != "x-request-id"]
+# Never forwarded from the client: the gateway sets them itself (a client must not be able to
+# present its own "verified" identity or its credential to the services).
+REPLACED = frozenset({"x-request-id", CALLER_HEADER, "authorization", "x-api-key", "cookie"})
+
+
+def _forward_headers(request: Request, caller_header: str) -> list[tuple[str, str]]:
+    headers = [
+        (k, v)
+        for k, v in request.headers.items()
+        if k.lower() not in HOP_BY_HOP and k.lower() not in REPLACED
+    ]
     rid = current_request_id()
     if rid:
         headers.append(("x-request-id", rid))
+    headers.append((CALLER_HEADER, caller_header))
     return headers
 
 
 async def forward(
-    client: httpx.AsyncClient, request: Request, *, service: str, base_url: str, path: str
+    client: httpx.AsyncClient,
+    request: Request,
+    *,
+    service: str,
+    base_url: str,
+    path: str,
+    caller_header: str,
 ) -> Response:
-    """Send the request on to `base_url + path` and stream the answer back."""
+    """Send the request on to `base_url + path` with the signed caller; stream the answer back."""
     url = httpx.URL(base_url + path, query=request.url.query.encode())
     upstream_request = client.build_request(
-        request.method, url, headers=_forward_headers(request), content=request.stream()
+        request.method,
+        url,
+        headers=_forward_headers(request, caller_header),
+        content=request.stream(),
     )
     try:
         upstream = await client.send(upstream_request, stream=True)

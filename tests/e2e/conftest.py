@@ -11,6 +11,9 @@ import pytest
 from tests.support.databases import fresh_database
 from tests.support.processes import ServiceProcess
 
+ADMIN_KEY = "e2e-admin-key"
+AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
 
 @pytest.fixture
 def tag() -> str:
@@ -49,7 +52,10 @@ def stack(
     }
     gateway = ServiceProcess(
         "gateway",
-        {f"GATEWAY_{n.upper()}_URL": p.url for n, p in backends.items()},
+        {
+            **{f"GATEWAY_{n.upper()}_URL": p.url for n, p in backends.items()},
+            "GATEWAY_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
+        },
         tmp_path / "gateway.log",
     )
     processes = {**backends, "gateway": gateway}

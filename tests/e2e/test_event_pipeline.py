@@ -17,7 +17,7 @@ from shared.db import make_engine, make_sessionmaker
 from tests.support.kafka import produce
 from tests.support.processes import ServiceProcess
 
-from .conftest import backend_env
+from .conftest import AUTH, backend_env
 
 pytestmark = pytest.mark.e2e
 
@@ -68,7 +68,7 @@ async def test_event_posted_to_gateway_reaches_warnings_through_kafka_once(
 ) -> None:
     gateway = stack["gateway"].url
     loan = f"L-{tag}"
-    with httpx.Client(base_url=gateway, timeout=10) as client:
+    with httpx.Client(base_url=gateway, timeout=10, headers=AUTH) as client:
         for process in stack.values():
             assert client.get(process.url + "/readyz").status_code == 200
 
@@ -99,7 +99,7 @@ async def test_event_posted_to_gateway_reaches_warnings_through_kafka_once(
 async def test_bad_event_through_the_gateway_is_a_422_and_never_published(
     stack: dict[str, ServiceProcess], tag: str
 ) -> None:
-    with httpx.Client(base_url=stack["gateway"].url, timeout=10) as client:
+    with httpx.Client(base_url=stack["gateway"].url, timeout=10, headers=AUTH) as client:
         response = client.post("/v1/events", json={**missed(f"{tag}-x", "L-1"), "org": "Mars"})
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
@@ -110,7 +110,7 @@ async def test_gateway_answers_502_naming_the_service_when_it_is_down(
     stack: dict[str, ServiceProcess],
 ) -> None:
     stack["scoring"].stop()
-    with httpx.Client(base_url=stack["gateway"].url, timeout=10) as client:
+    with httpx.Client(base_url=stack["gateway"].url, timeout=10, headers=AUTH) as client:
         response = client.get("/scoring/healthz")
     assert response.status_code == 502
     assert "scoring" in response.json()["detail"]

@@ -8,11 +8,18 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from shared.auth import Caller
+from tests.support.auth import ADMIN, CallerAuth
+
 
 @asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Start the app's lifespan and yield a client talking to it over ASGI."""
+async def serve(app: FastAPI, *, who: Caller | None = ADMIN) -> AsyncIterator[httpx.AsyncClient]:
+    """Start the app's lifespan and yield a client talking to it over ASGI, as `who`
+    (signed like the gateway does; None sends no identity)."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        auth = CallerAuth(who) if who is not None else None
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", auth=auth
+        ) as client:
             yield client

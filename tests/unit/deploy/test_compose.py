@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -33,6 +34,11 @@ def test_every_service_and_its_backing_stores_are_present(compose: dict[str, Any
 
 
 @pytest.mark.parametrize("service", list(PORTS))
+def test_every_service_shares_the_internal_secret(compose: dict[str, Any], service: str) -> None:
+    assert "LOANRISK_INTERNAL_SECRET" in compose["services"][service]["environment"]
+
+
+@pytest.mark.parametrize("service", list(PORTS))
 def test_service_port_command_and_healthcheck_agree(compose: dict[str, Any], service: str) -> None:
     spec = compose["services"][service]
     port = PORTS[service]
@@ -61,6 +67,7 @@ def test_database_services_migrate_and_have_their_environment(
 
 def test_gateway_knows_every_upstream(compose: dict[str, Any]) -> None:
     env = compose["services"]["gateway"]["environment"]
+    assert "GATEWAY_BOOTSTRAP_ADMIN_KEY" in env
     for name in GatewaySettings().upstreams():
         assert env[f"GATEWAY_{name.upper()}_URL"] == f"http://{name}:{PORTS[name]}"
 
@@ -75,6 +82,12 @@ def test_docker_compose_config_accepts_the_file_where_a_compose_plugin_exists() 
         # Not a skip: the YAML checks above already ran; this extra validation needs the plugin.
         return
     result = subprocess.run(
-        [str(docker), "compose", "-f", str(COMPOSE), "config", "--quiet"], capture_output=True
+        [str(docker), "compose", "-f", str(COMPOSE), "config", "--quiet"],
+        capture_output=True,
+        env={
+            **os.environ,
+            "LOANRISK_INTERNAL_SECRET": "x" * 32,
+            "GATEWAY_BOOTSTRAP_ADMIN_KEY": "k",
+        },
     )
     assert result.returncode == 0, result.stderr.decode()
