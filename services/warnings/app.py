@@ -2,30 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from zoneinfo import ZoneInfo
+
 from fastapi import FastAPI
 
-from services.warnings import api
+from services.warnings import api_events, api_ops, api_warnings, sweeps
 from services.warnings.config import Settings
 from services.warnings.consumer import consumer_running, run_consumer
 from services.warnings.service import ingest_handler
 from shared.app import ServiceSpec, build_app
+from shared.clock import Clock
+
+
+@asynccontextmanager
+async def background(app: FastAPI) -> AsyncIterator[None]:
+    """The Kafka consumer (with a broker) and the periodic sweep (W14)."""
+    async with run_consumer(app), sweeps.run_periodically(app):
+        yield
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the warnings app; tests pass their own settings."""
     settings = settings or Settings()
-    return build_app(
+    clock = Clock()
+    tz = ZoneInfo(settings.time_zone)
+    app = build_app(
         settings,
         ServiceSpec(
             name="warnings",
             title="Warnings service",
             description="Yellow / orange / red loan-risk warnings with reporting deadlines.",
-            routers=[api.router],
-            embedded_handler=ingest_handler(settings.consumer_group),
-            extra_lifespan=run_consumer,
+            routers=[api_events.router, api_warnings.router, api_ops.router],
+            embedded_handler=ingest_handler(settings.consumer_group, tz, clock),
+            extra_lifespan=background,
             readiness_checks=(consumer_running,),
         ),
     )
+    app.state.clock = clock
+    app.state.tz = tz
+    return app
 
 
 app = create_app()

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.warnings.config import Settings
-from services.warnings.service import PROCESSED_TABLE, handle_events
+from services.warnings.service import PROCESSED_TABLE, event_handler
 from shared.consumer import BatchConsumer, ConsumerConfig
 from shared.events import Topic
 from shared.kafka_admin import ensure_topics
@@ -41,7 +41,7 @@ async def run_consumer(app: FastAPI) -> AsyncIterator[None]:
         ),
         sessionmaker=app.state.sessionmaker,
         processed_table=PROCESSED_TABLE,
-        handler=handle_events,
+        handler=event_handler(app.state.tz, app.state.clock),
         producer=app.state.producer,
         metrics=app.state.metrics,
     )

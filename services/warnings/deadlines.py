@@ -181,9 +181,20 @@ def compute_deadlines(
         base = _local(branch_reported_at, "branch_reported_at", "W7", tz)
         if _instant(base) < _instant(start):
             raise RuleInputError("branch_reported_at", "W7", "is before the discovery")
+    return Deadlines(branch, True, head_office_deadline(amount, base, tz=tz, policy=policy))
+
+
+def head_office_deadline(
+    amount: Decimal, branch_reported_at: datetime, *, tz: ZoneInfo, policy: DeadlinePolicy
+) -> datetime | None:
+    """W7: branch -> head office within 2 days of the branch report (>= 5,000,000: 24 hours);
+    None below the head-office threshold (no head-office report)."""
+    if amount < policy.head_office_threshold:
+        return None
+    base = _local(branch_reported_at, "branch_reported_at", "W7", tz)
     large = amount >= policy.large_threshold
     window = policy.head_office_large_window if large else policy.head_office_window
-    return Deadlines(branch, True, after(base, window, tz))
+    return after(base, window, tz)
 
 
 def branch_deadline(

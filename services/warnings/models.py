@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, String, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -13,6 +26,9 @@ from shared.db import ServiceBase, UtcDateTime, new_metadata
 from shared.inbox import ProcessedEventMixin
 
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+Money = Numeric(18, 2)
+
+OPEN_STATES_SQL = "state NOT IN ('resolved', 'written_off')"
 
 
 class Base(ServiceBase):
@@ -37,3 +53,188 @@ class EventRecord(Base):
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+
+
+class Loan(Base):
+    """What the service knows of a loan, from its events (W16-W17)."""
+
+    __tablename__ = "loan"
+
+    loan_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    borrower_id: Mapped[str] = mapped_column(String(64), index=True)
+    org: Mapped[str] = mapped_column(String(140), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    balance: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    maturity_date: Mapped[date] = mapped_column(Date, index=True)
+    five_class: Mapped[str] = mapped_column(String(16), default="normal")
+    tier: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    disbursed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class GroupMember(Base):
+    """A borrower's membership of a group of related enterprises (W1e)."""
+
+    __tablename__ = "group_member"
+
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    borrower_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ParkedEvent(Base):
+    """An event for a loan not known yet, kept until the loan arrives (W18)."""
+
+    __tablename__ = "parked_event"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    loan_id: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    parked_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+
+
+class EarlyWarning(Base):
+    """A yellow / orange / red warning and its reporting deadlines (W1-W13)."""
+
+    __tablename__ = "early_warning"
+    __table_args__ = (
+        # At most one open warning of a kind per loan or borrower: new signals escalate it (W4).
+        Index(
+            "uq_early_warning_open_subject",
+            "kind",
+            "subject",
+            unique=True,
+            postgresql_where=text(OPEN_STATES_SQL),
+            sqlite_where=text(OPEN_STATES_SQL),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(8), index=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    subject: Mapped[str] = mapped_column(String(80))
+    loan_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    borrower_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    org: Mapped[str] = mapped_column(String(140), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16))
+    source_event_id: Mapped[str | None] = mapped_column(String(128))
+    source_warning_id: Mapped[str | None] = mapped_column(String(32))
+    discovered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    head_office_required: Mapped[bool] = mapped_column(Boolean)
+    branch_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    head_office_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    branch_reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    head_office_reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    branch_overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    head_office_overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    updates_missing: Mapped[bool] = mapped_column(Boolean, default=False)
+    team: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolution: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    # Bumped on every change, so a poller's ETag changes even within one clock tick.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    def touch(self, now: datetime) -> None:
+        """Record that the warning changed at `now`."""
+        self.updated_at = now
+        self.revision = (self.revision or 0) + 1
+
+
+class WarningHistory(Base):
+    """Every change of a warning: who, when, what (W10), never rewritten."""
+
+    __tablename__ = "warning_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    warning_id: Mapped[str] = mapped_column(ForeignKey("early_warning.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    level: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+
+
+class WarningReport(Base):
+    """A report to the branch or head office (W10, W12): phone first in emergencies."""
+
+    __tablename__ = "warning_report"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    warning_id: Mapped[str] = mapped_column(ForeignKey("early_warning.id"), index=True)
+    step: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reported_by: Mapped[str] = mapped_column(String(128))
+    late: Mapped[bool] = mapped_column(Boolean)
+    content: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+
+
+class WarningUpdate(Base):
+    """A monthly written progress update on an open warning (W11)."""
+
+    __tablename__ = "warning_update"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    warning_id: Mapped[str] = mapped_column(ForeignKey("early_warning.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    by: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class CheckTask(Base):
+    """A 30-day pre-maturity check an officer must make (W14a)."""
+
+    __tablename__ = "check_task"
+
+    loan_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    maturity_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    org: Mapped[str] = mapped_column(String(140), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+class Notice(Base):
+    """A head-office risk notice to chosen branches (W9, W15)."""
+
+    __tablename__ = "notice"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class NoticeRecipient(Base):
+    """A branch a notice was sent to, and its acknowledgement (W15)."""
+
+    __tablename__ = "notice_recipient"
+
+    notice_id: Mapped[str] = mapped_column(ForeignKey("notice.id"), primary_key=True)
+    branch: Mapped[str] = mapped_column(String(140), primary_key=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class Policy(Base):
+    """A company policy document (W4 levels, W5-W8 deadlines), versioned by replacement."""
+
+    __tablename__ = "policy"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(128))

@@ -1,30 +1,383 @@
-"""Load -> decide -> persist for the warnings service (the rules come in their own module)."""
+"""Applying events: load a batch's state, decide with the pure rules, persist (W1-W8, W18).
+
+One `BatchApplier` per batch (one database transaction): it loads the loans, open warnings and
+parked events the batch touches in a few queries, applies the events in order, and writes the
+new rows in bulk. Events of a loan not known yet are parked and applied when it arrives (W18).
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
+import orjson
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.warnings import store
-from services.warnings.models import ProcessedEvent
-from shared.events import Event
+from services.warnings import policies, store
+from services.warnings.deadlines import compute_deadlines
+from services.warnings.models import (
+    EarlyWarning,
+    Loan,
+    ParkedEvent,
+    ProcessedEvent,
+    WarningHistory,
+)
+from services.warnings.rules import decide_escalation, group_contagion_targets
+from services.warnings.signals import Signal, exposure, signal_for
+from services.warnings.vocabulary import WarningCategory, WarningKind, WarningLevel
+from shared.clock import Clock
+from shared.events import (
+    BorrowerGroupLinked,
+    Event,
+    LoanClassified,
+    LoanDisbursed,
+    LoanMatured,
+    LoanMaturityChecked,
+    RepaymentReceived,
+    parse_event,
+)
 from shared.inbox import apply_once
 from shared.transport import Handler
 
 PROCESSED_TABLE: Table = ProcessedEvent.__table__  # type: ignore[assignment]
+SYSTEM = "system"
 
 
-async def handle_events(session: AsyncSession, events: Sequence[Event]) -> None:
-    """Apply events that are new to this consumer group (the caller has deduplicated them)."""
-    await store.add_event_records(session, events)
+@dataclass(frozen=True)
+class Raised:
+    """A warning change to announce on `warning-events` (raised or escalated)."""
+
+    warning: EarlyWarning
+    change: str
 
 
-def ingest_handler(consumer_group: str) -> Handler:
+class BatchApplier:
+    """Applies one batch of new events inside the caller's transaction."""
+
+    def __init__(
+        self, session: AsyncSession, *, rules: policies.Policies, tz: ZoneInfo, now: datetime
+    ) -> None:
+        self.session, self.rules, self.tz, self.now = session, rules, tz, now
+        self.loans: dict[str, Loan] = {}
+        self.loans_by_borrower: dict[str, list[Loan]] = {}
+        self.open: dict[tuple[str, str], EarlyWarning] = {}
+        self.history: list[dict[str, Any]] = []
+        self.parked: dict[str, list[ParkedEvent]] = {}
+        self.changes: list[Raised] = []
+
+    async def apply(self, events: Sequence[Event]) -> None:
+        """W18: apply the events in order; record each one."""
+        await self._preload(events)
+        for event in events:
+            await self._apply_one(event)
+        await store.add_event_records(self.session, events)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write what the batch decided (new warnings, changes, history) to the session."""
+        await self.session.flush()
+        await store.insert_rows(self.session, WarningHistory, self.history)
+        self.history = []
+
+    async def preload_subjects(self, subjects: set[str]) -> None:
+        """Load the loans of these loan or borrower ids and their open warnings."""
+        for loan in await store.loans_by_id(self.session, subjects):
+            self.loans[loan.loan_id] = loan
+        await self._load_borrowers(
+            (subjects - self.loans.keys())
+            | {self.loans[s].borrower_id for s in subjects if s in self.loans}
+        )
+        await self._load_open(subjects)
+
+    def exposure_of(self, borrower_id: str) -> Decimal:
+        """The borrower's outstanding balance here (loaded by `preload_subjects`)."""
+        return exposure([x.balance for x in self.loans_by_borrower.get(borrower_id, [])])
+
+    async def _preload(self, events: Sequence[Event]) -> None:
+        loan_ids = {e.loan_id for e in events if e.loan_id}
+        borrowers = {e.borrower_id for e in events if e.borrower_id}
+        for loan in await store.loans_by_id(self.session, loan_ids):
+            self.loans[loan.loan_id] = loan
+            borrowers.add(loan.borrower_id)
+        await self._load_borrowers(borrowers)
+        disbursed = {e.loan_id for e in events if isinstance(e, LoanDisbursed) and e.loan_id}
+        for row in await store.take_parked(self.session, disbursed):
+            self.parked.setdefault(row.loan_id, []).append(row)
+        await self._load_open(loan_ids | borrowers)
+
+    async def _load_borrowers(self, borrowers: set[str]) -> None:
+        todo = borrowers - self.loans_by_borrower.keys()
+        for b in todo:
+            self.loans_by_borrower[b] = []
+        for loan in await store.loans_of_borrowers(self.session, todo):
+            self.loans.setdefault(loan.loan_id, loan)
+            if loan not in self.loans_by_borrower[loan.borrower_id]:
+                self.loans_by_borrower[loan.borrower_id].append(loan)
+
+    async def _load_open(self, subjects: set[str]) -> None:
+        for w in await store.open_warnings_for(self.session, subjects):
+            self.open[(w.kind, w.subject)] = w
+
+    async def _apply_one(self, event: Event) -> None:
+        if isinstance(event, LoanDisbursed):
+            await self._disburse(event)
+            for row in self.parked.pop(event.loan_id or "", []):
+                if row in self.session.new:
+                    self.session.expunge(row)  # parked earlier in this same batch
+                await self._apply_one(parse_event(orjson.dumps(row.payload)))
+            return
+        if isinstance(event, BorrowerGroupLinked) and event.borrower_id:
+            await store.add_group_member(self.session, event.body.group_id, event.borrower_id)
+            return
+        loan = self.loans.get(event.loan_id) if event.loan_id else None
+        if event.loan_id and loan is None:
+            self._park(event)
+            return
+        if loan is not None:
+            await self._update_loan(loan, event)
+        signal = signal_for(event, self.rules.levels, self.tz)
+        if signal is not None:
+            await self._signal(event, loan, signal)
+
+    async def _disburse(self, event: LoanDisbursed) -> None:
+        assert event.loan_id
+        assert event.borrower_id
+        if event.loan_id in self.loans:
+            return  # the same loan disbursed again under another event id: keep the first
+        body = event.body
+        loan = Loan(
+            loan_id=event.loan_id,
+            borrower_id=event.borrower_id,
+            org=event.org,
+            amount=body.amount,
+            balance=body.amount,
+            currency=body.currency,
+            maturity_date=body.maturity_date,
+            five_class="normal",
+            status="active",
+            disbursed_at=event.occurred_at,
+            updated_at=event.occurred_at,
+        )
+        self.session.add(loan)
+        self.loans[loan.loan_id] = loan
+        self.loans_by_borrower.setdefault(loan.borrower_id, []).append(loan)
+        if body.group_id:
+            await store.add_group_member(self.session, body.group_id, event.borrower_id)
+
+    def _park(self, event: Event) -> None:
+        """W18: keep an event of an unknown loan until the loan is disbursed."""
+        assert event.loan_id
+        payload = event.model_dump(mode="json", exclude_none=True)
+        row = ParkedEvent(event_id=event.event_id, loan_id=event.loan_id, payload=payload)
+        self.session.add(row)
+        self.parked.setdefault(event.loan_id, []).append(row)
+
+    async def _update_loan(self, loan: Loan, event: Event) -> None:
+        if isinstance(event, RepaymentReceived):
+            loan.balance = max(loan.balance - event.body.principal, Decimal(0))
+            if loan.balance == 0:
+                loan.status = "repaid"
+        elif isinstance(event, LoanClassified) and not event.body.predicted:
+            loan.five_class, loan.tier = event.body.five_class.value, event.body.tier
+        elif isinstance(event, LoanMatured) and loan.status == "active":
+            loan.status = "matured"
+        elif isinstance(event, LoanMaturityChecked):
+            await store.close_check_task(
+                self.session,
+                loan.loan_id,
+                loan.maturity_date,
+                event.occurred_at,
+                event.body.outcome,
+            )
+        loan.updated_at = max(loan.updated_at, event.occurred_at)
+
+    async def _signal(self, event: Event, loan: Loan | None, signal: Signal) -> None:
+        if signal.borrower_level:
+            borrower = event.borrower_id or (loan.borrower_id if loan else "")
+            await self._load_borrowers({borrower})
+            subject = Subject(None, borrower, event.org, self.exposure_of(borrower), None)
+        else:
+            assert loan is not None
+            subject = Subject(loan.loan_id, loan.borrower_id, loan.org, loan.balance, loan)
+        await self.signal(signal, subject, source="event", source_event=event.event_id)
+
+    async def signal(
+        self,
+        signal: Signal,
+        subject: Subject,
+        *,
+        source: str,
+        source_event: str | None = None,
+        actor: str = SYSTEM,
+    ) -> None:
+        """W4: raise, escalate or record; a business warning spreads to the group (W1e)."""
+        warning = self._raise_or_escalate(
+            signal, subject, source=source, source_event=source_event, actor=actor
+        )
+        if warning is not None and signal.kind.category is WarningCategory.BUSINESS:
+            await self._spread(warning, subject.borrower_id)
+
+    async def _spread(self, source: EarlyWarning, borrower_id: str) -> None:
+        """W1e: related enterprises with loans here get a warning at the same level."""
+        if source.kind == WarningKind.GROUP_CONTAGION.value:
+            return
+        groups = await store.groups_of(self.session, {borrower_id})
+        members = set().union(*groups.values()) if groups else set()
+        await self._load_borrowers(members)
+        await self._load_open(members)
+        with_loans = {b for b in members if self.loans_by_borrower.get(b)}
+        targets = group_contagion_targets(
+            borrower_id,
+            WarningLevel(source.level),
+            source_kind=WarningKind(source.kind),
+            groups={g: frozenset(m) for g, m in groups.items()},
+            borrowers_with_loans=frozenset(with_loans),
+        )
+        for target in targets:
+            loans = self.loans_by_borrower[target.borrower_id]
+            subject = Subject(
+                None, target.borrower_id, loans[0].org, exposure([x.balance for x in loans]), None
+            )
+            signal = Signal(
+                WarningKind.GROUP_CONTAGION,
+                target.level,
+                self.now,
+                f"group {target.via_group}: {source.kind} warning {source.id} on {borrower_id}",
+            )
+            self._raise_or_escalate(signal, subject, source="contagion", source_warning=source.id)
+
+    def _raise_or_escalate(
+        self,
+        signal: Signal,
+        subject: Subject,
+        *,
+        source: str,
+        source_event: str | None = None,
+        source_warning: str | None = None,
+        actor: str = SYSTEM,
+    ) -> EarlyWarning | None:
+        """W4: raise a new warning, escalate the open one, or record a lower signal on it.
+        Returns the warning when it was raised or escalated."""
+        key = subject.loan_id or subject.borrower_id
+        current = self.open.get((signal.kind.value, key))
+        if signal.level is None:
+            if current is not None:
+                self._log(current, "signal_recorded", {"detail": signal.detail}, actor)
+            return None
+        if current is None:
+            warning = self._new_warning(signal, subject, key, source, source_event, source_warning)
+            self.open[(warning.kind, key)] = warning
+            self._log(warning, "raised", {"detail": signal.detail}, actor)
+            self.changes.append(Raised(warning, "warning.raised"))
+            return warning
+        decision = decide_escalation(WarningLevel(current.level), signal.level)
+        if not decision.escalated:
+            detail = {"level": signal.level.value, "detail": signal.detail}
+            self._log(current, "signal_recorded", detail, actor)
+            return None
+        previous = current.level
+        current.level = decision.level.value
+        current.touch(self.now)
+        self._log(current, "escalated", {"from": previous, "detail": signal.detail}, actor)
+        self.changes.append(Raised(current, "warning.escalated"))
+        return current
+
+    def _new_warning(
+        self,
+        signal: Signal,
+        subject: Subject,
+        key: str,
+        source: str,
+        source_event: str | None,
+        source_warning: str | None,
+    ) -> EarlyWarning:
+        assert signal.level is not None
+        maturity = subject.loan.maturity_date if subject.loan is not None else None
+        deadlines = compute_deadlines(
+            signal.kind,
+            subject.amount,
+            signal.discovered_at,
+            maturity_date=maturity,
+            tz=self.tz,
+            policy=self.rules.deadlines,
+        )
+        warning = EarlyWarning(
+            id=uuid.uuid4().hex,
+            kind=signal.kind.value,
+            category=signal.kind.category.value,
+            level=signal.level.value,
+            state="raised",
+            subject=key,
+            loan_id=subject.loan_id,
+            borrower_id=subject.borrower_id,
+            org=subject.org,
+            amount=subject.amount,
+            detail=signal.detail,
+            source=source,
+            source_event_id=source_event,
+            source_warning_id=source_warning,
+            discovered_at=signal.discovered_at,
+            raised_at=self.now,
+            head_office_required=deadlines.head_office_required,
+            branch_deadline=deadlines.branch_deadline,
+            head_office_deadline=deadlines.head_office_deadline,
+            branch_overdue=False,
+            head_office_overdue=False,
+            updates_missing=False,
+            updated_at=self.now,
+            revision=1,
+        )
+        self.session.add(warning)
+        return warning
+
+    def _log(self, warning: EarlyWarning, action: str, detail: dict[str, Any], actor: str) -> None:
+        self.history.append(
+            {
+                "warning_id": warning.id,
+                "at": self.now,
+                "actor": actor,
+                "action": action,
+                "level": warning.level,
+                "state": warning.state,
+                "detail": detail,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a warning is about: a loan, or a borrower (then `loan_id` is None)."""
+
+    loan_id: str | None
+    borrower_id: str
+    org: str
+    amount: Decimal
+    loan: Loan | None
+
+
+def event_handler(tz: ZoneInfo, clock: Clock) -> Handler:
+    """The consumer's handler: apply a deduplicated batch (W18)."""
+
+    async def handle(session: AsyncSession, events: Sequence[Event]) -> None:
+        rules = await policies.load(session)
+        applier = BatchApplier(session, rules=rules, tz=tz, now=clock.now())
+        await applier.apply(events)
+        await session.flush()
+
+    return handle
+
+
+def ingest_handler(consumer_group: str, tz: ZoneInfo, clock: Clock) -> Handler:
     """Embedded mode: dedupe on event_id, then apply, in the caller's transaction (W18, W19)."""
+    handle = event_handler(tz, clock)
 
     async def ingest(session: AsyncSession, events: Sequence[Event]) -> None:
-        await apply_once(session, PROCESSED_TABLE, consumer_group, events, handle_events)
+        await apply_once(session, PROCESSED_TABLE, consumer_group, events, handle)
 
     return ingest

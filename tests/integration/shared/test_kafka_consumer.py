@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from services.warnings.models import EventRecord
-from services.warnings.service import PROCESSED_TABLE, handle_events
+from services.warnings.service import PROCESSED_TABLE, event_handler
+from shared.clock import Clock
 from shared.consumer import BatchConsumer, ConsumerConfig
 from shared.db import make_engine, make_sessionmaker
 from shared.events import as_dict, parse_event
@@ -79,7 +81,7 @@ async def test_w18_duplicates_dropped_poison_dead_lettered_stream_goes_on(
         config,
         sessionmaker=make_sessionmaker(engine),
         processed_table=PROCESSED_TABLE,
-        handler=handle_events,
+        handler=event_handler(ZoneInfo("Asia/Shanghai"), Clock()),
         producer=producer,
     )
     try:
@@ -103,7 +105,7 @@ async def test_w18_duplicates_dropped_poison_dead_lettered_stream_goes_on(
             config,
             sessionmaker=make_sessionmaker(engine),
             processed_table=PROCESSED_TABLE,
-            handler=handle_events,
+            handler=event_handler(ZoneInfo("Asia/Shanghai"), Clock()),
             producer=producer,
         )
         await again.start()

@@ -1,0 +1,65 @@
+"""Dependencies of the warnings service: roles, the clock, a warning loaded within scope."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Path, Request
+
+from services.warnings.models import EarlyWarning
+from shared.auth import Caller, Role, allow
+from shared.db import SessionDep
+from shared.errors import NotFound
+
+READERS = (
+    Role.OFFICER,
+    Role.SUB_BRANCH,
+    Role.BRANCH,
+    Role.HEAD_OFFICE,
+    Role.RISK,
+    Role.COMMITTEE,
+    Role.VIEWER,
+)
+ReaderDep = Annotated[Caller, Depends(allow(*READERS))]
+ReporterDep = Annotated[
+    Caller,
+    Depends(allow(Role.OFFICER, Role.SUB_BRANCH, Role.BRANCH, Role.HEAD_OFFICE, Role.RISK)),
+]
+ManagerDep = Annotated[Caller, Depends(allow(Role.SUB_BRANCH, Role.BRANCH, Role.HEAD_OFFICE))]
+ResolverDep = Annotated[
+    Caller, Depends(allow(Role.SUB_BRANCH, Role.BRANCH, Role.HEAD_OFFICE, Role.RISK))
+]
+HeadOfficeDep = Annotated[Caller, Depends(allow(Role.HEAD_OFFICE, Role.RISK))]
+BranchDep = Annotated[Caller, Depends(allow(Role.BRANCH))]
+
+
+def now(request: Request) -> datetime:
+    """The service clock (tests move it)."""
+    moment: datetime = request.app.state.clock.now()
+    return moment
+
+
+def tz(request: Request) -> ZoneInfo:
+    zone: ZoneInfo = request.app.state.tz
+    return zone
+
+
+NowDep = Annotated[datetime, Depends(now)]
+TzDep = Annotated[ZoneInfo, Depends(tz)]
+
+
+async def scoped_warning(
+    session: SessionDep,
+    caller: ReaderDep,
+    warning_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+) -> EarlyWarning:
+    """The warning, if it lies in the caller's subtree; 404 otherwise (nothing leaks, G4)."""
+    warning = await session.get(EarlyWarning, warning_id, with_for_update=True)
+    if warning is None or not caller.sees(warning.org):
+        raise NotFound(f"warning {warning_id} does not exist")
+    return warning
+
+
+WarningDep = Annotated[EarlyWarning, Depends(scoped_warning)]
