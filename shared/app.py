@@ -59,7 +59,7 @@ def build_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
             )
             await producer.start()
             app.state.producer = producer
-            app.state.sink = KafkaSink(producer)
+            app.state.sink = KafkaSink(producer, settings.kafka_topic_prefix)
         else:
             app.state.producer = None
             app.state.sink = EmbeddedSink(spec.embedded_handler)

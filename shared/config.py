@@ -23,6 +23,9 @@ class BaseServiceSettings(BaseSettings):
         default=None, description="Comma-separated host:port list; empty means embedded mode."
     )
     kafka_client_id: str | None = None
+    kafka_topic_prefix: str = Field(
+        default="", pattern=r"^[A-Za-z0-9._-]{0,40}$", description="Prepended to every topic name."
+    )
     kafka_partitions: int = Field(default=3, ge=1, description="Partitions of topics we create.")
     kafka_replication: int = Field(default=1, ge=1, description="Replication of topics we create.")
     log_level: str = "INFO"

@@ -61,14 +61,17 @@ def make_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
 class KafkaSink:
     """Publish to Kafka, keyed by loan (or borrower) id so a loan's events stay in order."""
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
+    def __init__(self, producer: AIOKafkaProducer, topic_prefix: str = "") -> None:
         self.producer = producer
+        self.topic_prefix = topic_prefix
 
     async def submit(self, session: AsyncSession, events: Sequence[Event]) -> None:
         """Send every event and wait until the broker acknowledged all of them."""
         del session  # the broker, not the caller's transaction, makes these durable
         futures = [
-            await self.producer.send(topic_for(e).value, to_json(e), key=e.key.encode())
+            await self.producer.send(
+                self.topic_prefix + topic_for(e).value, to_json(e), key=e.key.encode()
+            )
             for e in events
         ]
         await asyncio.gather(*futures)

@@ -25,9 +25,10 @@ async def run_consumer(app: FastAPI) -> AsyncIterator[None]:
         app.state.consumer = None
         yield
         return
+    prefix = settings.kafka_topic_prefix
     await ensure_topics(
         settings.kafka_bootstrap_servers,
-        CREATED,
+        [prefix + t for t in CREATED],
         partitions=settings.kafka_partitions,
         replication=settings.kafka_replication,
     )
@@ -35,8 +36,8 @@ async def run_consumer(app: FastAPI) -> AsyncIterator[None]:
         ConsumerConfig(
             bootstrap=settings.kafka_bootstrap_servers,
             group_id=settings.consumer_group,
-            topics=CONSUMED,
-            dlq_topic=Topic.WARNINGS_DLQ.value,
+            topics=tuple(prefix + t for t in CONSUMED),
+            dlq_topic=prefix + Topic.WARNINGS_DLQ.value,
             max_records=settings.consumer_max_records,
         ),
         sessionmaker=app.state.sessionmaker,

@@ -84,13 +84,14 @@ class GroupMember(Base):
 
 
 class ParkedEvent(Base):
-    """An event for a loan not known yet, kept until the loan arrives (W18)."""
+    """An event kept until what it is about arrives (W18): a loan not known yet, or a borrower
+    with no loan here yet (`subject` is the loan id or the borrower id)."""
 
     __tablename__ = "parked_event"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(128), unique=True)
-    loan_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(64), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     parked_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 

@@ -67,8 +67,13 @@ class BatchApplier:
         self.loans: dict[str, Loan] = {}
         self.loans_by_borrower: dict[str, list[Loan]] = {}
         self.open: dict[tuple[str, str], EarlyWarning] = {}
+        self.open_of: dict[str, list[EarlyWarning]] = {}  # borrower -> its open warnings
+        self.groups: dict[str, set[str]] = {}  # group id -> member borrowers
+        self.groups_of: dict[str, set[str]] = {}  # borrower -> its groups
         self.history: list[dict[str, Any]] = []
         self.parked: dict[str, list[ParkedEvent]] = {}
+        self.new_members: list[dict[str, str]] = []
+        self.checks_done: list[tuple[str, Any, datetime, str]] = []
         self.changes: list[Raised] = []
 
     async def apply(self, events: Sequence[Event]) -> None:
@@ -82,68 +87,124 @@ class BatchApplier:
     async def flush(self) -> None:
         """Write what the batch decided (new warnings, changes, history) to the session."""
         await self.session.flush()
+        await store.add_group_members(self.session, self.new_members)
+        await store.close_check_tasks(self.session, self.checks_done)
         await store.insert_rows(self.session, WarningHistory, self.history)
-        self.history = []
+        self.history, self.new_members, self.checks_done = [], [], []
 
     async def preload_subjects(self, subjects: set[str]) -> None:
-        """Load the loans of these loan or borrower ids and their open warnings."""
-        for loan in await store.loans_by_id(self.session, subjects):
-            self.loans[loan.loan_id] = loan
-        await self._load_borrowers(
-            (subjects - self.loans.keys())
-            | {self.loans[s].borrower_id for s in subjects if s in self.loans}
+        """Load what a warning about these loan or borrower ids needs (loans, groups, open
+        warnings)."""
+        known = await store.loans_by_id(self.session, subjects)
+        await self._load(
+            {loan.borrower_id for loan in known} | (subjects - {x.loan_id for x in known}), set()
         )
-        await self._load_open(subjects)
 
     def exposure_of(self, borrower_id: str) -> Decimal:
         """The borrower's outstanding balance here (loaded by `preload_subjects`)."""
         return exposure([x.balance for x in self.loans_by_borrower.get(borrower_id, [])])
 
     async def _preload(self, events: Sequence[Event]) -> None:
+        """A few queries for the whole batch: loans, groups, open warnings, parked events."""
         loan_ids = {e.loan_id for e in events if e.loan_id}
         borrowers = {e.borrower_id for e in events if e.borrower_id}
-        for loan in await store.loans_by_id(self.session, loan_ids):
-            self.loans[loan.loan_id] = loan
-            borrowers.add(loan.borrower_id)
-        await self._load_borrowers(borrowers)
-        disbursed = {e.loan_id for e in events if isinstance(e, LoanDisbursed) and e.loan_id}
-        for row in await store.take_parked(self.session, disbursed):
-            self.parked.setdefault(row.loan_id, []).append(row)
-        await self._load_open(loan_ids | borrowers)
+        borrowers |= {loan.borrower_id for loan in await store.loans_by_id(self.session, loan_ids)}
+        group_ids = {
+            e.body.group_id for e in events if isinstance(e, LoanDisbursed) and e.body.group_id
+        }
+        group_ids |= {e.body.group_id for e in events if isinstance(e, BorrowerGroupLinked)}
+        await self._load(borrowers, group_ids)
+        disbursed = [e for e in events if isinstance(e, LoanDisbursed)]
+        arriving = {e.loan_id for e in disbursed if e.loan_id} | {
+            e.borrower_id for e in disbursed if e.borrower_id
+        }
+        for row in await store.take_parked(self.session, arriving):
+            self.parked.setdefault(row.subject, []).append(row)
 
-    async def _load_borrowers(self, borrowers: set[str]) -> None:
-        todo = borrowers - self.loans_by_borrower.keys()
-        for b in todo:
+    async def _load(self, borrowers: set[str], group_ids: set[str]) -> None:
+        """Load these borrowers, their groups (and `group_ids`), every member's loans and open
+        warnings, into the batch's memory."""
+        for group_id, members in (
+            await store.group_members(self.session, borrowers, group_ids)
+        ).items():
+            self.groups.setdefault(group_id, set()).update(members)
+            for member in members:
+                self.groups_of.setdefault(member, set()).add(group_id)
+        everyone = borrowers.union(*self.groups.values()) - self.loans_by_borrower.keys()
+        for b in everyone:
             self.loans_by_borrower[b] = []
-        for loan in await store.loans_of_borrowers(self.session, todo):
+        for loan in await store.loans_of_borrowers(self.session, everyone):
             self.loans.setdefault(loan.loan_id, loan)
-            if loan not in self.loans_by_borrower[loan.borrower_id]:
-                self.loans_by_borrower[loan.borrower_id].append(loan)
+            self.loans_by_borrower[loan.borrower_id].append(loan)
+        for warning in await store.open_warnings_of_borrowers(self.session, everyone):
+            self._remember(warning)
 
-    async def _load_open(self, subjects: set[str]) -> None:
-        for w in await store.open_warnings_for(self.session, subjects):
-            self.open[(w.kind, w.subject)] = w
+    def _remember(self, warning: EarlyWarning) -> None:
+        if (warning.kind, warning.subject) in self.open:
+            return
+        self.open[(warning.kind, warning.subject)] = warning
+        if warning.borrower_id:
+            self.open_of.setdefault(warning.borrower_id, []).append(warning)
+
+    def _join(self, group_id: str, borrower_id: str) -> None:
+        """W1e: record a group link (in memory now, in the database at flush)."""
+        if group_id in self.groups_of.get(borrower_id, set()):
+            return
+        self.groups.setdefault(group_id, set()).add(borrower_id)
+        self.groups_of.setdefault(borrower_id, set()).add(group_id)
+        self.loans_by_borrower.setdefault(borrower_id, [])
+        self.new_members.append({"group_id": group_id, "borrower_id": borrower_id})
 
     async def _apply_one(self, event: Event) -> None:
         if isinstance(event, LoanDisbursed):
+            assert event.loan_id
+            assert event.borrower_id
+            first_loan = not self.loans_by_borrower.get(event.borrower_id)
             await self._disburse(event)
-            for row in self.parked.pop(event.loan_id or "", []):
-                if row in self.session.new:
-                    self.session.expunge(row)  # parked earlier in this same batch
-                await self._apply_one(parse_event(orjson.dumps(row.payload)))
+            await self._replay(event.loan_id)
+            if first_loan:
+                await self._replay(event.borrower_id)
+                await self._rejoin(event.borrower_id)
             return
         if isinstance(event, BorrowerGroupLinked) and event.borrower_id:
-            await store.add_group_member(self.session, event.body.group_id, event.borrower_id)
+            self._join(event.body.group_id, event.borrower_id)
+            await self._rejoin(event.borrower_id)
             return
         loan = self.loans.get(event.loan_id) if event.loan_id else None
         if event.loan_id and loan is None:
-            self._park(event)
+            self._park(event, event.loan_id)
             return
+        if event.loan_id is None and event.borrower_id:
+            if not self.loans_by_borrower.get(event.borrower_id):
+                self._park(event, event.borrower_id)  # no loan here yet: wait for one
+                return
         if loan is not None:
             await self._update_loan(loan, event)
         signal = signal_for(event, self.rules.levels, self.tz)
         if signal is not None:
             await self._signal(event, loan, signal)
+
+    async def _replay(self, subject: str) -> None:
+        """W18: apply, in their order, the events parked until `subject` arrived."""
+        for row in self.parked.pop(subject, []):
+            if row in self.session.new:
+                self.session.expunge(row)  # parked earlier in this same batch
+            await self._apply_one(parse_event(orjson.dumps(row.payload)))
+
+    async def _rejoin(self, borrower_id: str) -> None:
+        """W1e as a standing rule: when a borrower gets its first loan here or joins a group,
+        the open warnings of its group (its own included) reach every member with loans."""
+        members = set().union(*(self.groups[g] for g in self.groups_of.get(borrower_id, set())))
+        sources = [
+            w
+            for member in members
+            for w in self.open_of.get(member, [])
+            if w.category == WarningCategory.BUSINESS.value
+            and w.kind != WarningKind.GROUP_CONTAGION.value
+            and (w.kind, w.subject) in self.open
+        ]
+        for warning in sources:
+            await self._spread(warning, warning.borrower_id or "", warning.discovered_at)
 
     async def _disburse(self, event: LoanDisbursed) -> None:
         assert event.loan_id
@@ -168,15 +229,14 @@ class BatchApplier:
         self.loans[loan.loan_id] = loan
         self.loans_by_borrower.setdefault(loan.borrower_id, []).append(loan)
         if body.group_id:
-            await store.add_group_member(self.session, body.group_id, event.borrower_id)
+            self._join(body.group_id, event.borrower_id)
 
-    def _park(self, event: Event) -> None:
-        """W18: keep an event of an unknown loan until the loan is disbursed."""
-        assert event.loan_id
+    def _park(self, event: Event, subject: str) -> None:
+        """W18: keep an event until its loan (or the borrower's first loan) arrives."""
         payload = event.model_dump(mode="json", exclude_none=True)
-        row = ParkedEvent(event_id=event.event_id, loan_id=event.loan_id, payload=payload)
+        row = ParkedEvent(event_id=event.event_id, subject=subject, payload=payload)
         self.session.add(row)
-        self.parked.setdefault(event.loan_id, []).append(row)
+        self.parked.setdefault(subject, []).append(row)
 
     async def _update_loan(self, loan: Loan, event: Event) -> None:
         if isinstance(event, RepaymentReceived):
@@ -188,19 +248,13 @@ class BatchApplier:
         elif isinstance(event, LoanMatured) and loan.status == "active":
             loan.status = "matured"
         elif isinstance(event, LoanMaturityChecked):
-            await store.close_check_task(
-                self.session,
-                loan.loan_id,
-                loan.maturity_date,
-                event.occurred_at,
-                event.body.outcome,
-            )
+            done = (loan.loan_id, loan.maturity_date, event.occurred_at, event.body.outcome)
+            self.checks_done.append(done)
         loan.updated_at = max(loan.updated_at, event.occurred_at)
 
     async def _signal(self, event: Event, loan: Loan | None, signal: Signal) -> None:
         if signal.borrower_level:
             borrower = event.borrower_id or (loan.borrower_id if loan else "")
-            await self._load_borrowers({borrower})
             subject = Subject(None, borrower, event.org, self.exposure_of(borrower), None)
         else:
             assert loan is not None
@@ -221,25 +275,27 @@ class BatchApplier:
             signal, subject, source=source, source_event=source_event, actor=actor
         )
         if warning is not None and signal.kind.category is WarningCategory.BUSINESS:
-            await self._spread(warning, subject.borrower_id)
+            await self._spread(warning, subject.borrower_id, signal.discovered_at)
 
-    async def _spread(self, source: EarlyWarning, borrower_id: str) -> None:
+    async def _spread(self, source: EarlyWarning, borrower_id: str, discovered: datetime) -> None:
         """W1e: related enterprises with loans here get a warning at the same level."""
         if source.kind == WarningKind.GROUP_CONTAGION.value:
             return
-        groups = await store.groups_of(self.session, {borrower_id})
-        members = set().union(*groups.values()) if groups else set()
-        await self._load_borrowers(members)
-        await self._load_open(members)
-        with_loans = {b for b in members if self.loans_by_borrower.get(b)}
+        groups = {g: frozenset(self.groups[g]) for g in self.groups_of.get(borrower_id, set())}
+        with_loans = {
+            b for members in groups.values() for b in members if self.loans_by_borrower.get(b)
+        }
         targets = group_contagion_targets(
             borrower_id,
             WarningLevel(source.level),
             source_kind=WarningKind(source.kind),
-            groups={g: frozenset(m) for g, m in groups.items()},
+            groups=groups,
             borrowers_with_loans=frozenset(with_loans),
         )
         for target in targets:
+            current = self.open.get((WarningKind.GROUP_CONTAGION.value, target.borrower_id))
+            if current is not None and WarningLevel(current.level) >= target.level:
+                continue  # already warned at this level: nothing new to record
             loans = self.loans_by_borrower[target.borrower_id]
             subject = Subject(
                 None, target.borrower_id, loans[0].org, exposure([x.balance for x in loans]), None
@@ -247,7 +303,7 @@ class BatchApplier:
             signal = Signal(
                 WarningKind.GROUP_CONTAGION,
                 target.level,
-                self.now,
+                discovered,
                 f"group {target.via_group}: {source.kind} warning {source.id} on {borrower_id}",
             )
             self._raise_or_escalate(signal, subject, source="contagion", source_warning=source.id)
@@ -272,7 +328,7 @@ class BatchApplier:
             return None
         if current is None:
             warning = self._new_warning(signal, subject, key, source, source_event, source_warning)
-            self.open[(warning.kind, key)] = warning
+            self._remember(warning)
             self._log(warning, "raised", {"detail": signal.detail}, actor)
             self.changes.append(Raised(warning, "warning.raised"))
             return warning

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,11 @@ from shared.events import Event, as_dict
 CLOSED = ("resolved", "written_off")
 
 
+def table(model: Any) -> Table:
+    """The Core table of a mapped class (Core statements run as one executemany)."""
+    return cast(Table, model.__table__)
+
+
 async def add_event_records(session: AsyncSession, events: Sequence[Event]) -> None:
     """Insert one row per event (the caller has already dropped duplicates)."""
     if not events:
@@ -41,7 +46,8 @@ async def add_event_records(session: AsyncSession, events: Sequence[Event]) -> N
         }
         for e in events
     ]
-    await session.execute(insert(EventRecord), rows)
+    # The table-level insert is one executemany; the ORM-level one runs row by row here.
+    await session.execute(insert(table(EventRecord)), rows)
 
 
 async def get_event_record(session: AsyncSession, event_id: str) -> EventRecord | None:
@@ -70,14 +76,16 @@ async def open_warnings_for(session: AsyncSession, subjects: Collection[str]) ->
     return list(await session.scalars(stmt))
 
 
-async def groups_of(session: AsyncSession, borrowers: Collection[str]) -> dict[str, set[str]]:
-    """group id -> every member borrower, for the groups any of `borrowers` belongs to."""
-    if not borrowers:
+async def group_members(
+    session: AsyncSession, borrowers: Collection[str], group_ids: Collection[str]
+) -> dict[str, set[str]]:
+    """group id -> every member, for the groups of `borrowers` and the groups `group_ids`."""
+    if not borrowers and not group_ids:
         return {}
-    group_ids = select(GroupMember.group_id).where(GroupMember.borrower_id.in_(borrowers))
+    of_borrowers = select(GroupMember.group_id).where(GroupMember.borrower_id.in_(borrowers))
     rows = await session.execute(
         select(GroupMember.group_id, GroupMember.borrower_id).where(
-            GroupMember.group_id.in_(group_ids)
+            GroupMember.group_id.in_(of_borrowers) | GroupMember.group_id.in_(group_ids)
         )
     )
     groups: dict[str, set[str]] = {}
@@ -86,41 +94,62 @@ async def groups_of(session: AsyncSession, borrowers: Collection[str]) -> dict[s
     return groups
 
 
-async def take_parked(session: AsyncSession, loan_ids: Collection[str]) -> list[ParkedEvent]:
-    """Remove and return the events parked for these loans, oldest first (W18)."""
-    if not loan_ids:
+async def take_parked(session: AsyncSession, subjects: Collection[str]) -> list[ParkedEvent]:
+    """Remove and return the events parked for these loans or borrowers, oldest first (W18)."""
+    if not subjects:
         return []
     parked = list(
         await session.scalars(
-            select(ParkedEvent).where(ParkedEvent.loan_id.in_(loan_ids)).order_by(ParkedEvent.seq)
+            select(ParkedEvent).where(ParkedEvent.subject.in_(subjects)).order_by(ParkedEvent.seq)
         )
     )
     if parked:
-        await session.execute(delete(ParkedEvent).where(ParkedEvent.loan_id.in_(loan_ids)))
+        await session.execute(delete(ParkedEvent).where(ParkedEvent.subject.in_(subjects)))
     return parked
 
 
-async def add_group_member(session: AsyncSession, group_id: str, borrower_id: str) -> None:
-    """W1e: record a group link (a link already known is left as it is)."""
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert_(GroupMember).values(group_id=group_id, borrower_id=borrower_id)
-    await session.execute(stmt.on_conflict_do_nothing())
-
-
-async def close_check_task(
-    session: AsyncSession, loan_id: str, maturity: date, at: datetime, outcome: str
-) -> None:
-    """W14a: the officer's pre-maturity check is done."""
-    await session.execute(
-        update(CheckTask)
-        .where(
-            CheckTask.loan_id == loan_id,
-            CheckTask.maturity_date == maturity,
-            CheckTask.done_at.is_(None),
-        )
-        .values(done_at=at, outcome=outcome)
+async def open_warnings_of_borrowers(
+    session: AsyncSession, borrowers: Collection[str]
+) -> list[EarlyWarning]:
+    """Open warnings about these borrowers or any of their loans."""
+    if not borrowers:
+        return []
+    stmt = select(EarlyWarning).where(
+        EarlyWarning.borrower_id.in_(borrowers), EarlyWarning.state.not_in(CLOSED)
     )
+    return list(await session.scalars(stmt))
+
+
+def _insert(session: AsyncSession) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+async def add_group_members(session: AsyncSession, rows: list[dict[str, str]]) -> None:
+    """W1e: record group links (links already known are left as they are)."""
+    if rows:
+        await session.execute(_insert(session)(GroupMember).values(rows).on_conflict_do_nothing())
+
+
+async def close_check_tasks(
+    session: AsyncSession, done: list[tuple[str, date, datetime, str]]
+) -> None:
+    """W14a: the officers' pre-maturity checks are done (loan, maturity, when, outcome)."""
+    if not done:
+        return
+    task = table(CheckTask)
+    stmt = (
+        update(task)
+        .where(
+            task.c.loan_id == bindparam("l"),
+            task.c.maturity_date == bindparam("m"),
+            task.c.done_at.is_(None),
+        )
+        .values(done_at=bindparam("a"), outcome=bindparam("o"))
+    )
+    rows = [
+        {"l": loan, "m": maturity, "a": at, "o": outcome} for loan, maturity, at, outcome in done
+    ]
+    await session.execute(stmt, rows)
 
 
 async def get_policy(session: AsyncSession, name: str) -> Policy | None:
@@ -130,7 +159,7 @@ async def get_policy(session: AsyncSession, name: str) -> Policy | None:
 async def insert_rows(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
     """Bulk insert (one executemany) of plain rows."""
     if rows:
-        await session.execute(insert(model), rows)
+        await session.execute(insert(table(model)), rows)
 
 
 async def reports_of(session: AsyncSession, warning_id: str, *, step: str) -> list[WarningReport]:

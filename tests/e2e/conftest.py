@@ -34,6 +34,8 @@ def backend_env(service: str, url: str, kafka: str, group: str) -> dict[str, str
     env = {f"{prefix}_DATABASE_URL": url, f"{prefix}_KAFKA_BOOTSTRAP_SERVERS": kafka}
     if service == "warnings":
         env["WARNINGS_CONSUMER_GROUP"] = group
+        # Topics of its own, so a test never reads what earlier tests left on the broker.
+        env["WARNINGS_KAFKA_TOPIC_PREFIX"] = group + "."
     return env
 
 

@@ -14,8 +14,11 @@ from sqlalchemy import func, select
 from services.warnings.models import EventRecord
 from services.warnings.service import PROCESSED_TABLE
 from shared.db import make_engine, make_sessionmaker
+from tests.support.auth import ADMIN, CallerAuth
 from tests.support.kafka import produce
 from tests.support.processes import ServiceProcess
+from tests.support.streams import key_of, mixed_stream, topic_of
+from tests.support.warnings import reference, warnings_of
 
 from .conftest import AUTH, backend_env
 
@@ -123,9 +126,8 @@ async def test_warnings_killed_mid_stream_loses_nothing_and_doubles_nothing(
     messages = [
         (f"L-{tag}-{i % 500}", missed(f"{tag}-{i:05d}", f"L-{tag}-{i % 500}")) for i in range(total)
     ]
-    await produce(kafka_bootstrap, "repayment-events", messages)
-
     env = backend_env("warnings", pg_urls["warnings"], kafka_bootstrap, f"warnings-{tag}")
+    await produce(kafka_bootstrap, env["WARNINGS_KAFKA_TOPIC_PREFIX"] + "repayment-events", messages)
     env["WARNINGS_CONSUMER_MAX_RECORDS"] = "40"  # many small batches, so a kill lands mid-stream
     warnings = ServiceProcess("warnings", env, tmp_path / "warnings.log").start()
     try:
@@ -150,5 +152,47 @@ async def test_warnings_killed_mid_stream_loses_nothing_and_doubles_nothing(
             await asyncio.sleep(0.2)
         await asyncio.sleep(1)  # let any straggling redelivery land before counting
         assert await count_like(pg_urls["warnings"], tag) == (total, total)
+    finally:
+        warnings.stop()
+
+
+async def test_w18_killed_mid_stream_ends_with_the_same_warnings_as_an_uninterrupted_run(
+    pg_urls: dict[str, str], kafka_bootstrap: str, tmp_path: Path, tag: str
+) -> None:
+    prefix = f"k{tag}."
+    events = mixed_stream(tag, 1500)
+    expected = await reference(events, tmp_path)
+    by_topic: dict[str, list[tuple[str, Any]]] = {}
+    for event in events:
+        by_topic.setdefault(prefix + topic_of(event), []).append((key_of(event), event))
+    for topic, messages in by_topic.items():
+        await produce(kafka_bootstrap, topic, messages)
+
+    env = backend_env("warnings", pg_urls["warnings"], kafka_bootstrap, f"warnings-{tag}")
+    env |= {"WARNINGS_CONSUMER_MAX_RECORDS": "20", "WARNINGS_KAFKA_TOPIC_PREFIX": prefix}
+    warnings = ServiceProcess("warnings", env, tmp_path / "warnings.log").start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done, _ = await count_like(pg_urls["warnings"], tag)
+            if done >= len(events) // 5:
+                break
+            await asyncio.sleep(0.02)
+        warnings.kill()
+        at_kill, _ = await count_like(pg_urls["warnings"], tag)
+        assert 0 < at_kill < len(events), f"the kill did not land mid-stream ({at_kill})"
+
+        warnings.start()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 120
+        while loop.time() < deadline and (await count_like(pg_urls["warnings"], tag))[0] < len(
+            events
+        ):
+            await asyncio.sleep(0.2)
+        assert await count_like(pg_urls["warnings"], tag) == (len(events), len(events))
+        async with httpx.AsyncClient(
+            base_url=warnings.url, timeout=30, auth=CallerAuth(ADMIN)
+        ) as client:
+            assert await warnings_of(client) == expected
     finally:
         warnings.stop()

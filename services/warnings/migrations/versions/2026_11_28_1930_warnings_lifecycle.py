@@ -134,7 +134,7 @@ def upgrade() -> None:
         "parked_event",
         sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("event_id", sa.String(length=128), nullable=False),
-        sa.Column("loan_id", sa.String(length=64), nullable=False),
+        sa.Column("subject", sa.String(length=64), nullable=False),
         sa.Column("payload", JSON_DOC, nullable=False),
         sa.Column(
             "parked_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
@@ -143,7 +143,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_id", name=op.f("uq_parked_event_event_id")),
     )
     with op.batch_alter_table("parked_event", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_parked_event_loan_id"), ["loan_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_parked_event_subject"), ["subject"], unique=False)
 
     op.create_table(
         "policy",
@@ -246,7 +246,7 @@ def downgrade() -> None:
     op.drop_table("notice_recipient")
     op.drop_table("policy")
     with op.batch_alter_table("parked_event", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_parked_event_loan_id"))
+        batch_op.drop_index(batch_op.f("ix_parked_event_subject"))
 
     op.drop_table("parked_event")
     op.drop_table("notice")
