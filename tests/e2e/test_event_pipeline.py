@@ -127,7 +127,9 @@ async def test_warnings_killed_mid_stream_loses_nothing_and_doubles_nothing(
         (f"L-{tag}-{i % 500}", missed(f"{tag}-{i:05d}", f"L-{tag}-{i % 500}")) for i in range(total)
     ]
     env = backend_env("warnings", pg_urls["warnings"], kafka_bootstrap, f"warnings-{tag}")
-    await produce(kafka_bootstrap, env["WARNINGS_KAFKA_TOPIC_PREFIX"] + "repayment-events", messages)
+    await produce(
+        kafka_bootstrap, env["WARNINGS_KAFKA_TOPIC_PREFIX"] + "repayment-events", messages
+    )
     env["WARNINGS_CONSUMER_MAX_RECORDS"] = "40"  # many small batches, so a kill lands mid-stream
     warnings = ServiceProcess("warnings", env, tmp_path / "warnings.log").start()
     try:
