@@ -1,38 +1,66 @@
-"""HTTP routes of the officers service: organisation tree and officers."""
+"""HTTP routes of the officers service: organisation tree, officers, post history, standing."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from services.officers import service, store
-from services.officers.schemas import OfficerCreate, OfficerRead, OrgNodeCreate, OrgNodeRead
-from shared.auth import Caller, Forbidden, Role, allow, narrowest
+from services.officers import policies, service, store
+from services.officers.api_common import (
+    HeadOfficeDep,
+    ReaderDep,
+    RuleRoute,
+    StaffDep,
+    TodayDep,
+    rule,
+)
+from services.officers.certification import has_certificate_on
+from services.officers.models import Officer
+from services.officers.protection import protection_end
+from services.officers.schemas import (
+    OfficerCreate,
+    OfficerRead,
+    OfficerUpdate,
+    OrgNodeCreate,
+    OrgNodeRead,
+    OrgNodeUpdate,
+    PostPeriodRead,
+)
+from services.officers.schemas_people import (
+    CertificateRead,
+    CollectionAssignmentRead,
+    QualificationRead,
+    ReviewRead,
+)
+from shared.auth import Caller, Forbidden, narrowest
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.events import Id
 from shared.org import ORG_PATTERN, OrgPath
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=RuleRoute)
 
-ANYONE_BUT_PRODUCERS = (
-    Role.OFFICER,
-    Role.SUB_BRANCH,
-    Role.BRANCH,
-    Role.HEAD_OFFICE,
-    Role.RISK,
-    Role.COMMITTEE,
-    Role.VIEWER,
+OfficerId = Annotated[Id, Path()]
+
+
+async def visible_officer(session: SessionDep, caller: Caller, officer_id: str) -> Officer:
+    """The officer when it lies in the caller's subtree; 404 otherwise (G4)."""
+    officer = await store.get_officer(session, officer_id)
+    if officer is None or not caller.sees(officer.org_id):
+        raise NotFound(f"officer {officer_id} does not exist")
+    return officer
+
+
+@router.post(
+    "/orgs",
+    status_code=201,
+    response_model=OrgNodeRead,
+    tags=["organisation"],
+    openapi_extra=rule("O7"),
 )
-ReaderDep = Annotated[Caller, Depends(allow(*ANYONE_BUT_PRODUCERS))]
-OrgAdminDep = Annotated[Caller, Depends(allow(Role.HEAD_OFFICE))]
-StaffAdminDep = Annotated[Caller, Depends(allow(Role.SUB_BRANCH, Role.BRANCH, Role.HEAD_OFFICE))]
-
-
-@router.post("/orgs", status_code=201, response_model=OrgNodeRead, tags=["organisation"])
 async def create_org(
-    data: OrgNodeCreate, session: SessionDep, caller: OrgAdminDep, response: Response
+    data: OrgNodeCreate, session: SessionDep, caller: HeadOfficeDep, response: Response
 ) -> OrgNodeRead:
     """Add a node to the organisation tree (its parent must exist); a repeat returns it (200)."""
     if not caller.sees(data.id):
@@ -63,14 +91,40 @@ async def get_org(
     return OrgNodeRead.model_validate(node)
 
 
-@router.post("/officers", status_code=201, response_model=OfficerRead, tags=["officers"])
+@router.patch(
+    "/orgs/{org_id:path}",
+    response_model=OrgNodeRead,
+    tags=["organisation"],
+    openapi_extra=rule("O7"),
+)
+async def update_org(
+    data: OrgNodeUpdate,
+    session: SessionDep,
+    caller: HeadOfficeDep,
+    org_id: Annotated[str, Path(pattern=ORG_PATTERN)],
+) -> OrgNodeRead:
+    """Rename a node, or change a sub-branch's county or class (O7: its peer group in runs
+    computed from now on)."""
+    node = await store.get_org(session, org_id)
+    if node is None or not caller.sees(node.id):
+        raise NotFound(f"organisation node {org_id} does not exist")
+    return service.update_org(node, data)
+
+
+@router.post(
+    "/officers",
+    status_code=201,
+    response_model=OfficerRead,
+    tags=["officers"],
+    openapi_extra=rule("O2"),
+)
 async def create_officer(
-    data: OfficerCreate, session: SessionDep, caller: StaffAdminDep, response: Response
+    data: OfficerCreate, session: SessionDep, caller: StaffDep, response: Response
 ) -> OfficerRead:
-    """Register an officer; a repeat of the same registration returns it (200)."""
+    """Register an officer (a candidate until appointed, O2); a repeat returns it (200)."""
     if not caller.sees(data.org_id):
         raise Forbidden(f"G4: /org_id: {data.org_id} is outside your subtree {caller.org}")
-    officer, created = await service.create_officer(session, data)
+    officer, created = await service.create_officer(session, data, by=caller.subject)
     if not created:
         response.status_code = 200
     return officer
@@ -94,11 +148,72 @@ async def list_officers(
 
 
 @router.get("/officers/{officer_id}", response_model=OfficerRead, tags=["officers"])
-async def get_officer(
-    session: SessionDep, caller: ReaderDep, officer_id: Annotated[Id, Path()]
-) -> OfficerRead:
+async def get_officer(session: SessionDep, caller: ReaderDep, officer_id: OfficerId) -> OfficerRead:
     """One officer."""
-    officer = await store.get_officer(session, officer_id)
-    if officer is None or not caller.sees(officer.org_id):
-        raise NotFound(f"officer {officer_id} does not exist")
-    return OfficerRead.model_validate(officer)
+    return OfficerRead.model_validate(await visible_officer(session, caller, officer_id))
+
+
+@router.patch(
+    "/officers/{officer_id}",
+    response_model=OfficerRead,
+    tags=["officers"],
+    openapi_extra=rule("O16"),
+)
+async def update_officer(
+    data: OfficerUpdate,
+    session: SessionDep,
+    caller: StaffDep,
+    today: TodayDep,
+    officer_id: OfficerId,
+) -> OfficerRead:
+    """Edit an officer; a change of post or node is recorded in the post history, effective
+    on `effective_date` (default today), and in the dossier."""
+    officer = await visible_officer(session, caller, officer_id)
+    if data.org_id is not None and not caller.sees(data.org_id):
+        raise Forbidden(f"G4: /org_id: {data.org_id} is outside your subtree {caller.org}")
+    read, _moved = await service.update_officer(
+        session, officer, data, by=caller.subject, today=today
+    )
+    return read
+
+
+@router.get("/officers/{officer_id}/posts", response_model=list[PostPeriodRead], tags=["officers"])
+async def post_history(
+    session: SessionDep, caller: ReaderDep, officer_id: OfficerId
+) -> list[PostPeriodRead]:
+    """The officer's post history: node, post and status per period, oldest first."""
+    await visible_officer(session, caller, officer_id)
+    return [PostPeriodRead.model_validate(p) for p in await store.post_history(session, officer_id)]
+
+
+@router.get(
+    "/officers/{officer_id}/qualification", response_model=QualificationRead, tags=["certification"]
+)
+async def qualification(
+    session: SessionDep, caller: ReaderDep, today: TodayDep, officer_id: OfficerId
+) -> QualificationRead:
+    """O1-O5 standing: certificates, whether the officer may hold loans (O1), protection
+    period (O4), annual reviews (O3) and collection assignments (O5)."""
+    officer = await visible_officer(session, caller, officer_id)
+    certificates = await store.certificates_of(session, officer_id)
+    certified = has_certificate_on(certificates, today)
+    end, protected = None, False
+    if officer.first_appointment_date is not None:
+        policy, _v = await policies.grading_policy(session, today.year)
+        end = protection_end(officer.first_appointment_date, policy)
+        protected = officer.first_appointment_date <= today < end
+    return QualificationRead(
+        officer_id=officer.id,
+        status=officer.status,
+        certified=certified,
+        may_hold_loans=certified and officer.status == "on_post",
+        first_appointment_date=officer.first_appointment_date,
+        protection_end=end,
+        protected_today=protected,
+        certificates=[CertificateRead.model_validate(c) for c in certificates],
+        reviews=[ReviewRead.model_validate(r) for r in await store.reviews_of(session, officer_id)],
+        collection_assignments=[
+            CollectionAssignmentRead.model_validate(a)
+            for a in await store.collection_assignments_of(session, officer_id)
+        ],
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.officers import api
+from services.officers import api, api_grading, api_people, api_records, api_runs, grading_jobs
 from services.officers.config import Settings
 from shared.app import ServiceSpec, build_app
 
@@ -17,7 +17,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name="officers",
             title="Officers service",
             description="Loan officers: organisation, certification, grading, pay, liability.",
-            routers=[api.router],
+            routers=[
+                api.router,
+                api_people.router,
+                api_grading.router,
+                api_runs.router,
+                api_records.router,
+            ],
+            extra_lifespan=grading_jobs.lifespan,
         ),
     )
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
@@ -12,6 +13,7 @@ from shared.events import Id
 from shared.org import OrgPath, depth
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+PersonName = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
 
 
 class OrgKind(StrEnum):
@@ -68,7 +70,7 @@ class OrgNodeRead(BaseModel):
 
 class OfficerCreate(_In):
     id: Id
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+    name: PersonName
     org_id: OrgPath
     gender: Literal["male", "female"]
     birth_date: date = Field(ge=date(1930, 1, 1), le=date(2015, 1, 1))
@@ -96,3 +98,53 @@ class OfficerRead(BaseModel):
     hire_date: date
     financial_work_start_date: date
     post: Post
+    status: str = Field(description="candidate, on_post, collection (O5) or off_post")
+    good_standing: bool
+    first_appointment_date: date | None
+    pre_appointment_coefficient: Decimal | None
+    pre_appointment_performance_pay: Decimal | None
+
+
+CREATE_FIELDS = set(OfficerCreate.model_fields)
+
+
+class OrgNodeUpdate(_In):
+    """Rename a node; re-class or move a sub-branch to another county (O7)."""
+
+    name: Name | None = None
+    county: Name | None = None
+    sub_branch_class: Literal[1, 2, 3] | None = None
+
+
+class OfficerUpdate(_In):
+    """Personal details, standing (O2), and post or node changes (recorded as post history)."""
+
+    name: PersonName | None = None
+    gender: Literal["male", "female"] | None = None
+    birth_date: date | None = Field(default=None, ge=date(1930, 1, 1), le=date(2015, 1, 1))
+    hire_date: date | None = Field(default=None, ge=date(1950, 1, 1), le=date(2100, 1, 1))
+    financial_work_start_date: date | None = Field(
+        default=None, ge=date(1950, 1, 1), le=date(2100, 1, 1)
+    )
+    good_standing: bool | None = None
+    post: Post | None = None
+    org_id: OrgPath | None = None
+    effective_date: date | None = Field(
+        default=None, description="when a post or node change takes effect (default: today)"
+    )
+    reason: Annotated[str, StringConstraints(max_length=300)] = ""
+
+
+class PostPeriodRead(BaseModel):
+    """One period of the post history: node, post and status from start to end (exclusive)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    org_id: str
+    post: str
+    status: str
+    start_date: date
+    end_date: date | None
+    reason: str
+    recorded_by: str
+    recorded_at: datetime

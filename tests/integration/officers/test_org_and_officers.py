@@ -114,3 +114,66 @@ async def test_officers_are_listed_by_subtree_a_page_at_a_time(client: httpx.Asy
         )
     ).json()
     assert [o["id"] for o in page1 + page2] == [f"OF-{i}" for i in range(5)]
+
+
+async def test_o7_org_nodes_are_editable_and_only_sub_branches_have_a_class(
+    client: httpx.AsyncClient,
+) -> None:
+    renamed = await client.patch("/v1/orgs/HO/GZ", json={"name": "Guangzhou"})
+    assert renamed.status_code == 200
+    assert renamed.json()["name"] == "Guangzhou"
+    moved = await client.patch(
+        "/v1/orgs/HO/GZ/LS03", json={"county": "Yuexiu", "sub_branch_class": 2}
+    )
+    assert (moved.json()["county"], moved.json()["sub_branch_class"]) == ("Yuexiu", 2)
+    branch = await client.patch("/v1/orgs/HO/GZ", json={"sub_branch_class": 1})
+    assert branch.status_code == 422
+    assert branch.json()["errors"][0] == {
+        "pointer": "/sub_branch_class",
+        "detail": "O7: only sub-branches have a sub_branch_class",
+    }
+    cleared = await client.patch("/v1/orgs/HO/GZ/LS03", json={"county": None})
+    assert cleared.status_code == 422
+    assert cleared.json()["errors"][0]["pointer"] == "/county"
+    bad = await client.patch("/v1/orgs/HO/GZ/LS03", json={"sub_branch_class": 4})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["detail"].startswith("O7:")
+    assert (await client.patch("/v1/orgs/HO/NOPE", json={"name": "x"})).status_code == 404
+
+
+async def test_o16_post_and_node_changes_are_kept_as_post_history_with_dates(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.post("/v1/officers", json=officer())
+    await client.post("/v1/orgs", json={"id": "HO/GZ/LS03/OF1", "name": "office"})
+    edited = await client.patch("/v1/officers/OF-1", json={"name": "Li Wei (senior)"})
+    assert edited.status_code == 200
+    assert edited.json()["name"] == "Li Wei (senior)"
+    moved = await client.patch(
+        "/v1/officers/OF-1",
+        json={
+            "org_id": "HO/GZ/LS03/OF1",
+            "post": "office_director",
+            "effective_date": "2024-03-01",
+            "reason": "promotion",
+        },
+    )
+    assert moved.status_code == 200
+    assert (moved.json()["org_id"], moved.json()["post"]) == ("HO/GZ/LS03/OF1", "office_director")
+    history = (await client.get("/v1/officers/OF-1/posts")).json()
+    assert [(p["org_id"], p["post"], p["start_date"], p["end_date"]) for p in history] == [
+        ("HO/GZ/LS03", "officer", "2009-07-01", "2024-03-01"),
+        ("HO/GZ/LS03/OF1", "office_director", "2024-03-01", None),
+    ]
+    assert history[1]["reason"].startswith("promotion")
+    backwards = await client.patch(
+        "/v1/officers/OF-1", json={"post": "officer", "effective_date": "2024-01-01"}
+    )
+    assert backwards.status_code == 422
+    assert backwards.json()["errors"][0]["pointer"] == "/effective_date"
+    assert (await client.get("/v1/officers/OF-1")).json()["post"] == "office_director"  # unchanged
+    dossier = (await client.get("/v1/officers/OF-1/dossier")).json()
+    assert [e["kind"] for e in dossier["entries"]] == ["post"]
+    assert (await client.patch("/v1/officers/OF-1", json={"name": None})).status_code == 422
+    elsewhere = await client.patch("/v1/officers/OF-1", json={"org_id": "HO/GZX/A1"})
+    assert elsewhere.status_code == 200  # admin sees the whole tree

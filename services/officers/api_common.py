@@ -1,0 +1,105 @@
+"""Pieces every officers router shares: role dependencies, the bank's date, rule errors.
+
+`RuleRoute` makes FastAPI's own validation errors name the spec rule of the route (declared
+with `openapi_extra=rule("O2")`), so a malformed body is a 422 naming the field and the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+from services.officers.rules_common import RuleError
+from shared.auth import Caller, Role, allow
+from shared.errors import Conflict, InvalidInput, validation_errors
+
+READERS = (
+    Role.OFFICER,
+    Role.SUB_BRANCH,
+    Role.BRANCH,
+    Role.HEAD_OFFICE,
+    Role.RISK,
+    Role.COMMITTEE,
+    Role.VIEWER,
+)
+ReaderDep = Annotated[Caller, Depends(allow(*READERS))]
+HeadOfficeDep = Annotated[Caller, Depends(allow(Role.HEAD_OFFICE))]
+StaffDep = Annotated[Caller, Depends(allow(Role.SUB_BRANCH, Role.BRANCH, Role.HEAD_OFFICE))]
+SubBranchDep = Annotated[Caller, Depends(allow(Role.SUB_BRANCH))]
+RiskDep = Annotated[Caller, Depends(allow(Role.RISK))]
+CommitteeDep = Annotated[Caller, Depends(allow(Role.COMMITTEE))]
+
+
+def rule(name: str) -> dict[str, Any]:
+    """`openapi_extra` naming the rule a route's validation errors cite."""
+    return {"x-rule": name}
+
+
+class RuleRoute(APIRoute):
+    """An APIRoute whose request-validation errors cite the route's rule (`x-rule`)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        name = (self.openapi_extra or {}).get("x-rule")
+        if not name:
+            return handler
+
+        async def cited(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                raise ruled_validation_error(exc, str(name)) from None
+
+        return cited
+
+
+def ruled_validation_error(exc: RequestValidationError, name: str) -> InvalidInput:
+    """A 422 whose every error starts with the rule."""
+    errors = [
+        {"pointer": e["pointer"], "detail": f"{name}: {e['detail']}"}
+        for e in validation_errors(exc)
+    ]
+    detail = "; ".join(f"{e['pointer'] or '/'}: {e['detail']}" for e in errors[:5])
+    return InvalidInput(detail, errors=errors)
+
+
+def bank_today(request: Request) -> date:
+    """Today in the bank's time zone (deadline and effective-date rules use it)."""
+    zone: str = request.app.state.settings.time_zone
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+TodayDep = Annotated[date, Depends(bank_today)]
+
+
+def now_utc() -> datetime:
+    """The recording time of a step."""
+    return datetime.now(UTC)
+
+
+def invalid(exc: RuleError) -> InvalidInput:
+    """A rule refuses an input value: 422 naming the field and the rule."""
+    return InvalidInput(exc.detail, pointer=exc.field or "", rule=exc.rule)
+
+
+def conflict(exc: RuleError) -> Conflict:
+    """A rule refuses a step in the current state: 409 naming the rule."""
+    return Conflict(f"{exc.rule}: {exc.detail}")
+
+
+def idempotency_key(caller: Caller, header: str | None) -> str | None:
+    """The stored form of an `Idempotency-Key`: scoped to the credential that sent it."""
+    if header is None:
+        return None
+    key = header.strip()
+    if not key or len(key) > 200:
+        raise InvalidInput(
+            "Idempotency-Key must be 1-200 characters", pointer="#header/idempotency-key"
+        )
+    return f"{caller.credential_id}:{key}"
