@@ -54,10 +54,44 @@ def _loans(today: date) -> list[dict[str, object]]:
     ]
 
 
-def _post(client: httpx.Client, path: str, body: object) -> None:
-    response = client.post(path, json=body)
+def _post(
+    client: httpx.Client, path: str, body: object, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    response = client.post(path, json=body, headers=headers)
     if response.status_code >= 300:
         raise SystemExit(f"demo: {path} answered {response.status_code}: {response.text}")
+    return response
+
+
+def _votes(*counts: int) -> dict[str, list[int]]:
+    return {"votes": list(counts)}
+
+
+# Two demo enterprises rated on the default model (B-001 sound, B-004 rejected by the S11 veto,
+# so its reference indicators U2x are not needed). Ratios are fractions (0.45 = 45%).
+DEMO_RATINGS: list[tuple[str, str, dict[str, object]]] = [
+    (
+        "B-001",
+        "HO/GZ/LS03",
+        {
+            **{c: _votes(4, 3, 0, 0, 0) for c in ("U111", "U112", "U113", "U114")},
+            "U121": {"value": 0.48}, "U122": {"value": 1.6}, "U123": {"value": 0.07},
+            "U124": {"value": 0.22}, "U125": {"value": 0.12},
+            **{c: _votes(2, 4, 1, 0, 0) for c in ("U131", "U132", "U133", "U141", "U142", "U143")},
+            **{c: _votes(3, 3, 1, 0, 0) for c in ("U21", "U22", "U23", "U24", "U25")},
+        },
+    ),
+    (
+        "B-004",
+        "HO/SZ/BA02",
+        {
+            **{c: _votes(0, 0, 1, 3, 3) for c in ("U111", "U112", "U113", "U114")},
+            "U121": {"value": 0.88}, "U122": {"value": 0.7}, "U123": {"value": -0.05},
+            "U124": {"value": 0.01}, "U125": {"value": -0.2},
+            **{c: _votes(0, 1, 2, 3, 1) for c in ("U131", "U132", "U133", "U141", "U142", "U143")},
+        },
+    ),
+]  # fmt: skip
 
 
 def load(*, gateway: str, api_key: str) -> None:
@@ -82,5 +116,14 @@ def load(*, gateway: str, api_key: str) -> None:
             )
         model_file = ROOT / "services" / "scoring" / "default_model.json"
         if model_file.exists():
-            _post(client, "/scoring/v1/models", json.loads(model_file.read_text()))
+            # The same document again answers its existing version (200), so reruns add nothing.
+            model = _post(client, "/scoring/v1/models", json.loads(model_file.read_text())).json()
+            for enterprise, org, inputs in DEMO_RATINGS:
+                _post(
+                    client,
+                    "/scoring/v1/ratings",
+                    {"model_id": model["id"], "enterprise_id": enterprise, "org": org,
+                     "inputs": inputs},
+                    headers={"Idempotency-Key": f"demo-rating-{enterprise}-{model['id']}"},
+                )  # fmt: skip
         _post(client, "/v1/events", _loans(date.today()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -39,6 +39,8 @@ class ServiceSpec:
     uses_database: bool = True
     extra_lifespan: ExtraLifespan | None = None
     readiness_checks: Sequence[ReadinessCheck] = field(default_factory=tuple)
+    # Request paths with their own body size limit (a bulk route), instead of max_body_bytes.
+    body_limits: Mapping[str, int] = field(default_factory=dict)
 
 
 def build_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
@@ -93,6 +95,7 @@ def build_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
         RequestContextMiddleware,
         metrics=app.state.metrics,
         max_body_bytes=settings.max_body_bytes,
+        body_limits=spec.body_limits,
     )
     app.include_router(_health_router(spec))
     for router in spec.routers:

@@ -7,6 +7,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from contextvars import ContextVar
 
 import orjson
@@ -90,10 +91,19 @@ def _route_of(scope: Scope) -> str:
 class RequestContextMiddleware:
     """Keeps or creates X-Request-ID, echoes it, limits body size, times and logs each call."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body_bytes: int,
+        body_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        # Exact request paths with their own limit (a bulk route), else max_body_bytes.
+        self.body_limits = dict(body_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -114,15 +124,16 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        limit = self.body_limits.get(scope["path"], self.max_body_bytes)
         try:
             declared = _header(scope, "content-length")
-            if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
-                await _send_problem(send_with_id, 413, "Payload too large", _too_large_detail(self))
+            if declared and declared.isdigit() and int(declared) > limit:
+                await _send_problem(send_with_id, 413, "Payload too large", _too_large(limit))
                 return
-            await self.app(scope, _limited(receive, self.max_body_bytes), send_with_id)
+            await self.app(scope, _limited(receive, limit), send_with_id)
         except BodyTooLarge:
             if "started" not in status:
-                await _send_problem(send_with_id, 413, "Payload too large", _too_large_detail(self))
+                await _send_problem(send_with_id, 413, "Payload too large", _too_large(limit))
         except Exception:
             # Last line of defence: log with the request id and answer a problem document.
             logging.getLogger("shared.errors").exception("unhandled error on %s", scope["path"])
@@ -173,8 +184,8 @@ def _limited(receive: Receive, limit: int) -> Receive:
     return wrapped
 
 
-def _too_large_detail(mw: RequestContextMiddleware) -> str:
-    return f"The request body exceeds the limit of {mw.max_body_bytes} bytes."
+def _too_large(limit: int) -> str:
+    return f"The request body exceeds the limit of {limit} bytes."
 
 
 async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:

@@ -38,11 +38,16 @@ def votes_membership(
         raise AhpError(
             "S7", f"{pointer}/{c}", "votes must be non-negative integers", row=_row_of(row, batch)
         )
-    n = v2.sum(axis=1)
+    with np.errstate(over="ignore"):
+        n = v2.sum(axis=1)
     empty = ~missing & (n < 1)
     if empty.any():
         row = int(np.flatnonzero(empty)[0])
         raise AhpError("S7", pointer, "at least one expert must vote", row=_row_of(row, batch))
+    huge = ~missing & ~np.isfinite(n)  # a total beyond float range would make r_h all 0
+    if huge.any():
+        row = int(np.flatnonzero(huge)[0])
+        raise AhpError("S7", pointer, "too many votes to count", row=_row_of(row, batch))
     out: FloatArray = v2 / n[:, None]
     return out if batch else out[0]
 

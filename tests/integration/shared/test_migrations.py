@@ -13,7 +13,7 @@ from shared.migrate import MIGRATED_SERVICES, downgrade, upgrade
 from tests.support.databases import fresh_database
 
 EXPECTED = {
-    "scoring": {"scoring_model"},
+    "scoring": {"scoring_model", "rating", "idempotency_key", "outbox_event"},
     "officers": {"org_node", "officer"},
     "warnings": {"event_record", "processed_event"},
 }
