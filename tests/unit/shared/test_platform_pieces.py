@@ -42,3 +42,12 @@ def test_settings_use_the_service_prefix_and_blank_kafka_means_embedded(
     assert settings.kafka_enabled is False
     monkeypatch.setenv("WARNINGS_KAFKA_BOOTSTRAP_SERVERS", "k1:9092,k2:9092")
     assert WarningsSettings().kafka_bootstrap_servers == "k1:9092,k2:9092"
+
+
+def test_json_columns_keep_integers_beyond_64_bits_exact() -> None:
+    import json
+
+    from shared.db import _json_dumps
+
+    value = {"big": 2**70, "text": "客户经理", "small": 3}
+    assert json.loads(_json_dumps(value)) == value
