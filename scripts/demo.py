@@ -54,6 +54,22 @@ def _loans(today: date) -> list[dict[str, object]]:
     ]
 
 
+def _signals(today: date) -> list[dict[str, object]]:
+    """A few events that raise warnings, so the dashboards have something to show."""
+    at = datetime(today.year, today.month, today.day, 2, 0, tzinfo=UTC).isoformat()
+    since = (today - timedelta(days=40)).isoformat()
+    return [
+        {"event_id": "demo-L-0002-arrears", "type": "interest.arrears", "occurred_at": at,
+         "loan_id": "L-0002", "org": "HO/GZ/LS03", "body": {"amount": "8600.00", "since": since}},
+        {"event_id": "demo-L-0004-classified", "type": "loan.classified", "occurred_at": at,
+         "loan_id": "L-0004", "org": "HO/SZ/BA02",
+         "body": {"five_class": "doubtful", "predicted": True}},
+        {"event_id": "demo-B-003-lawsuit", "type": "borrower.major_event", "occurred_at": at,
+         "borrower_id": "B-003", "org": "HO/GZ/CH01",
+         "body": {"kind": "major_lawsuit", "description": "sued by its main supplier"}},
+    ]  # fmt: skip
+
+
 def _post(
     client: httpx.Client, path: str, body: object, headers: dict[str, str] | None = None
 ) -> httpx.Response:
@@ -127,3 +143,4 @@ def load(*, gateway: str, api_key: str) -> None:
                     headers={"Idempotency-Key": f"demo-rating-{enterprise}-{model['id']}"},
                 )  # fmt: skip
         _post(client, "/v1/events", _loans(date.today()))
+        _post(client, "/v1/events", _signals(date.today()))
