@@ -84,10 +84,13 @@ class OutboxEventMixin:
 class Outbox:
     """Where a service's transactions put the events they produce (see the module doc)."""
 
-    def __init__(self, table: Table, sink: EventSink, *, kafka: bool) -> None:
+    def __init__(
+        self, table: Table, sink: EventSink, *, kafka: bool, topic_prefix: str = ""
+    ) -> None:
         self.table = table
         self.sink = sink
         self.kafka = kafka
+        self.topic_prefix = topic_prefix
         self.relay: OutboxRelay | None = None
 
     @property
@@ -102,7 +105,10 @@ class Outbox:
         if not self.kafka:
             await self.sink.submit(session, events)
             return
-        rows = [{"topic": topic_for(e).value, "key": e.key, "payload": to_json(e)} for e in events]
+        rows = [
+            {"topic": self.topic_prefix + topic_for(e).value, "key": e.key, "payload": to_json(e)}
+            for e in events
+        ]
         await session.execute(insert(self.table), rows)
         relay = self.relay
         if relay is not None:  # publish right after the commit instead of at the next poll
@@ -207,16 +213,25 @@ class OutboxRelay:
 
 
 def outbox_lifespan(
-    table: Table, *, topics: Sequence[str] = (), chunk: int = 500, poll_s: float = 0.5
+    table: Table,
+    *,
+    topics: Sequence[str] = (),
+    chunk: int = 500,
+    poll_s: float = 0.5,
+    embedded_delivery: bool = True,
 ) -> ExtraLifespan:
     """An `extra_lifespan` that sets `app.state.outbox` and, with a broker, runs the relay
-    (after creating `topics` if they do not exist)."""
+    (after creating `topics` if they do not exist). `embedded_delivery=False` drops the events
+    in embedded mode instead of handing them to the app's own sink (for a service whose sink
+    consumes other events than the ones it publishes)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = app.state.settings
         bootstrap: str | None = settings.kafka_bootstrap_servers
-        outbox = Outbox(table, app.state.sink, kafka=bool(bootstrap))
+        prefix: str = settings.kafka_topic_prefix
+        sink = app.state.sink if embedded_delivery else EmbeddedSink(None)
+        outbox = Outbox(table, sink, kafka=bool(bootstrap), topic_prefix=prefix)
         app.state.outbox = outbox
         if not bootstrap:
             yield
@@ -224,7 +239,7 @@ def outbox_lifespan(
         if topics:
             await ensure_topics(
                 bootstrap,
-                topics,
+                [prefix + t for t in topics],
                 partitions=settings.kafka_partitions,
                 replication=settings.kafka_replication,
             )
