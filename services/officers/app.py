@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
-from services.officers import api, api_grading, api_people, api_records, api_runs, grading_jobs
+from services.officers import (
+    api,
+    api_funds,
+    api_grading,
+    api_ledger,
+    api_liability,
+    api_people,
+    api_records,
+    api_runs,
+    consumer,
+    grading_jobs,
+)
 from services.officers.config import Settings
 from shared.app import ServiceSpec, build_app
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Officers start/stop: the grading job runner and the loan ledger consumer."""
+    async with grading_jobs.lifespan(app), consumer.run_consumer(app):
+        yield
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,8 +44,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 api_grading.router,
                 api_runs.router,
                 api_records.router,
+                api_liability.router,
+                api_funds.router,
+                api_ledger.router,
             ],
-            extra_lifespan=grading_jobs.lifespan,
+            extra_lifespan=lifespan,
+            readiness_checks=[consumer.consumer_running],
         ),
     )
 

@@ -1,6 +1,7 @@
 """Yearly policies stored per company (spec officers.md: every "default" is a parameter).
 
-Kinds: `grading` (GradingPolicy, O4-O14) and `ranking` (RankingPolicy, O36). A year without a
+Kinds: `grading` (GradingPolicy, O4-O14), `ranking` (RankingPolicy, O36) and `liability`
+(LiabilityPolicy, O22-O35). A year without a
 stored policy uses the spec defaults (version 0). Every change adds a version; nothing is
 overwritten, and a run keeps a copy of the policy it used (O15).
 """
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers.grading_policy import GradingPolicy
+from services.officers.liability_policy import LiabilityPolicy
 from services.officers.models_grading import Policy
 from services.officers.ranking import RankingPolicy
 
@@ -27,11 +29,13 @@ COMPANY = "HO"
 class PolicyKind(StrEnum):
     GRADING = "grading"
     RANKING = "ranking"
+    LIABILITY = "liability"
 
 
 _CLASSES: dict[PolicyKind, Any] = {
     PolicyKind.GRADING: GradingPolicy,
     PolicyKind.RANKING: RankingPolicy,
+    PolicyKind.LIABILITY: LiabilityPolicy,
 }
 
 
@@ -78,6 +82,12 @@ async def ranking_policy(session: AsyncSession, year: int) -> RankingPolicy:
     """O36 parameters for a year."""
     stored = await current(session, PolicyKind.RANKING, year)
     return RankingPolicy.from_dict(stored.body)
+
+
+async def liability_policy(session: AsyncSession, year: int) -> LiabilityPolicy:
+    """O22-O35 parameters for a year."""
+    stored = await current(session, PolicyKind.LIABILITY, year)
+    return LiabilityPolicy.from_dict(stored.body)
 
 
 async def put(

@@ -1,6 +1,6 @@
 """Alembic environment of the officers service."""
 
-from services.officers import models_grading  # noqa: F401  (registers its tables)
+from services.officers import models_funds, models_grading, models_ledger  # noqa: F401
 from services.officers.models import Base
 from shared.migrate import run_env
 

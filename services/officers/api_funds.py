@@ -1,0 +1,249 @@
+"""Routes of the compensation accounts (O30-O31): deposits, deductions with shortfall carried
+forward, refunds, and the statement. Every post carries the caller's `operation_id`: a retry
+with the same body replays (200), another body under the same id is a 409."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.officers import funds_service
+from services.officers.api import OfficerId, visible_officer
+from services.officers.api_common import ReaderDep, RuleRoute, rule
+from services.officers.funds import (
+    Account,
+    MovementKind,
+    plan_deduction,
+    plan_deposit,
+    plan_refund,
+    refundable,
+)
+from services.officers.funds_service import Posted
+from services.officers.liability import Collateral
+from shared.auth import Caller, Role, allow
+from shared.db import SessionDep
+from shared.errors import Conflict
+
+router = APIRouter(prefix="/v1", route_class=RuleRoute)
+FundsWriterDep = Annotated[Caller, Depends(allow(Role.HEAD_OFFICE, Role.RISK))]
+Amount = Annotated[Decimal, Field(gt=0, le=Decimal("1e15"), decimal_places=2)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    operation_id: str = Field(min_length=1, max_length=100, description="the caller's unique id")
+    on: date
+    reference: str = Field(default="", max_length=300)
+
+
+class DepositIn(_In):
+    account: Literal["risk_fund", "post_deposit"]
+    amount: Amount
+
+
+class DeductionIn(_In):
+    amount: Amount
+    loan_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class RefundIn(_In):
+    loan_id: str = Field(min_length=1, max_length=64)
+    collateral: Collateral
+    became_npl: bool = False
+    interest_arrears_over_year: bool = False
+
+
+class MovementRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    operation_id: str
+    account: str
+    kind: str
+    amount: Decimal
+    loan_id: str | None
+    on: date
+    reference: str
+
+
+class BalancesRead(BaseModel):
+    risk_fund: Decimal
+    post_deposit: Decimal
+    shortfall: Decimal = Field(description="owed by the officer, carried forward (O30)")
+
+
+class PostedRead(BaseModel):
+    operation_id: str
+    replayed: bool
+    movements: list[MovementRead]
+    balances: BalancesRead
+
+
+class StatementRead(BaseModel):
+    officer_id: str
+    balances: BalancesRead
+    movements: list[MovementRead]
+
+
+def _balances(b: dict[Account, Decimal]) -> BalancesRead:
+    return BalancesRead(
+        risk_fund=b[Account.RISK_FUND],
+        post_deposit=b[Account.POST_DEPOSIT],
+        shortfall=b[Account.SHORTFALL],
+    )
+
+
+async def _answer(
+    session: SessionDep, officer_id: str, operation_id: str, posted: Posted, response: Response
+) -> PostedRead:
+    response.status_code = 200 if posted.replayed else 201
+    return PostedRead(
+        operation_id=operation_id,
+        replayed=posted.replayed,
+        movements=[MovementRead.model_validate(m) for m in posted.movements],
+        balances=_balances(await funds_service.balances(session, officer_id)),
+    )
+
+
+async def _begin(
+    session: SessionDep, caller: Caller, officer_id: str, body: _In
+) -> tuple[dict[str, Any], Posted | None]:
+    await visible_officer(session, caller, officer_id)
+    await funds_service.lock_officer(session, officer_id)
+    request = body.model_dump(mode="json")
+    return request, await funds_service.find_operation(
+        session, officer_id, body.operation_id, request
+    )
+
+
+@router.post(
+    "/officers/{officer_id}/funds/deposits",
+    status_code=201,
+    response_model=PostedRead,
+    tags=["funds"],
+    openapi_extra=rule("O30"),
+)
+async def post_deposit(
+    session: SessionDep,
+    caller: FundsWriterDep,
+    officer_id: OfficerId,
+    body: DepositIn,
+    response: Response,
+) -> PostedRead:
+    """O30: credit the risk fund or the post deposit; outstanding shortfalls are taken from
+    it first, oldest first."""
+    request, posted = await _begin(session, caller, officer_id, body)
+    if posted is None:
+        owed = await funds_service.outstanding(session, officer_id)
+        moves = plan_deposit(Account(body.account), body.amount, owed)
+        posted = await funds_service.write(
+            session,
+            officer_id=officer_id,
+            operation_id=body.operation_id,
+            kind=MovementKind.DEPOSIT,
+            request=request,
+            moves=moves,
+            on=body.on,
+            reference=body.reference,
+            by=caller.subject,
+        )
+    return await _answer(session, officer_id, body.operation_id, posted, response)
+
+
+@router.post(
+    "/officers/{officer_id}/funds/deductions",
+    status_code=201,
+    response_model=PostedRead,
+    tags=["funds"],
+    openapi_extra=rule("O30"),
+)
+async def post_deduction(
+    session: SessionDep,
+    caller: FundsWriterDep,
+    officer_id: OfficerId,
+    body: DeductionIn,
+    response: Response,
+) -> PostedRead:
+    """O30: take a compensation from the risk fund, then the post deposit; the rest is a
+    shortfall carried forward to later deposits."""
+    request, posted = await _begin(session, caller, officer_id, body)
+    if posted is None:
+        current = await funds_service.balances(session, officer_id)
+        moves = plan_deduction(current, body.amount, body.loan_id)
+        posted = await funds_service.write(
+            session,
+            officer_id=officer_id,
+            operation_id=body.operation_id,
+            kind=MovementKind.DEDUCTION,
+            request=request,
+            moves=moves,
+            on=body.on,
+            reference=body.reference,
+            by=caller.subject,
+        )
+    return await _answer(session, officer_id, body.operation_id, posted, response)
+
+
+@router.post(
+    "/officers/{officer_id}/funds/refunds",
+    status_code=201,
+    response_model=PostedRead,
+    tags=["funds"],
+    openapi_extra=rule("O31"),
+)
+async def post_refund(
+    session: SessionDep,
+    caller: FundsWriterDep,
+    officer_id: OfficerId,
+    body: RefundIn,
+    response: Response,
+) -> PostedRead:
+    """O31: a repaid loan's deductions go back to the accounts they came from (and its
+    outstanding shortfall is cancelled), except for an unsecured loan that became NPL or was
+    over a year in interest arrears (409 naming O31)."""
+    request, posted = await _begin(session, caller, officer_id, body)
+    if posted is None:
+        ok, why = refundable(
+            body.collateral,
+            became_npl=body.became_npl,
+            interest_arrears_over_year=body.interest_arrears_over_year,
+        )
+        if not ok:
+            raise Conflict(why)
+        taken, owed = await funds_service.loan_position(session, officer_id, body.loan_id)
+        moves = plan_refund(taken, owed, body.loan_id)
+        if not moves:
+            raise Conflict(f"O31: nothing was deducted for loan {body.loan_id}, or it was refunded")
+        posted = await funds_service.write(
+            session,
+            officer_id=officer_id,
+            operation_id=body.operation_id,
+            kind=MovementKind.REFUND,
+            request=request,
+            moves=moves,
+            on=body.on,
+            reference=body.reference,
+            by=caller.subject,
+        )
+    return await _answer(session, officer_id, body.operation_id, posted, response)
+
+
+@router.get("/officers/{officer_id}/funds", response_model=StatementRead, tags=["funds"])
+async def get_statement(
+    session: SessionDep, caller: ReaderDep, officer_id: OfficerId
+) -> StatementRead:
+    """O30: the officer's account balances and every movement behind them."""
+    await visible_officer(session, caller, officer_id)
+    return StatementRead(
+        officer_id=officer_id,
+        balances=_balances(await funds_service.balances(session, officer_id)),
+        movements=[
+            MovementRead.model_validate(m)
+            for m in await funds_service.statement(session, officer_id)
+        ],
+    )

@@ -1,0 +1,248 @@
+"""Routes of the loan ledger (O17, O22): loans with balance, class and overdue days, their
+responsibility history, management reassignment, corrections, and the officer's loan book."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from services.officers import ledger_service, policies
+from services.officers.api import OfficerId, visible_officer
+from services.officers.api_common import ReaderDep, RuleRoute, StaffDep, TodayDep, rule
+from services.officers.ledger import loan_state, overdue_days
+from services.officers.liability import Collateral, LoanClass, count_npl
+from services.officers.models_ledger import LedgerLoan, ProcessedEvent
+from shared.auth import Caller, Forbidden, Role, allow
+from shared.db import SessionDep
+from shared.errors import InvalidInput, NotFound, invalid_from_pydantic
+from shared.events import INCOMING_TYPES, EventId, Id, IncomingEvent
+from shared.inbox import apply_once
+
+router = APIRouter(prefix="/v1", route_class=RuleRoute)
+LoanId = Annotated[Id, Path()]
+CorrectorDep = Annotated[Caller, Depends(allow(Role.RISK, Role.HEAD_OFFICE))]
+_batch = TypeAdapter(list[IncomingEvent])
+
+
+class ResponsibilityRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    role: str
+    officer_id: str | None
+    start_on: date
+    end_on: date | None
+    source: str
+    reason: str
+    accepted_by: str | None
+
+
+class LoanRead(BaseModel):
+    loan_id: str
+    org_id: str
+    borrower_id: str | None
+    amount: Decimal
+    balance: Decimal
+    five_class: str
+    collateral: str
+    collateral_kind: str | None
+    loan_date: date
+    maturity_date: date
+    overdue_since: date | None
+    overdue_days: int
+    interest_arrears_since: date | None
+    in_disposal: bool
+    first_responsible: str | None
+    management_responsible: str | None
+    npl_counted: bool = Field(description="O22 on the reading date")
+    npl_reason: str
+    responsibility: list[ResponsibilityRead] | None = None
+
+
+class ReassignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    officer_id: Id
+    effective_on: date
+    reason: str = Field(min_length=1, max_length=300)
+    accepted_by: str = Field(min_length=1, max_length=100, description="who signed to accept")
+
+
+class CorrectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    balance: Decimal | None = Field(default=None, ge=0, le=Decimal("1e15"), decimal_places=2)
+    five_class: LoanClass | None = None
+    collateral: Collateral | None = None
+    overdue_since: date | None = None
+    in_disposal: bool | None = None
+
+
+class OfficerBookRead(BaseModel):
+    officer_id: str
+    role: str
+    on: date
+    loans: list[LoanRead]
+    balance: Decimal
+    npl_balance: Decimal = Field(description="O22 responsible NPL balance")
+
+
+async def _loan_read(session: SessionDep, loan: LedgerLoan, on: date, *, history: bool) -> LoanRead:
+    p = await policies.liability_policy(session, on.year)
+    verdict = count_npl(
+        loan_state(
+            loan_id=loan.loan_id,
+            balance=loan.balance,
+            five_class=loan.five_class,
+            overdue_since=loan.overdue_since,
+            collateral=loan.collateral,
+            in_disposal=loan.in_disposal,
+            on=on,
+        ),
+        p,
+    )
+    rows = await ledger_service.responsibility(session, loan.loan_id) if history else None
+    return LoanRead(
+        loan_id=loan.loan_id,
+        org_id=loan.org_id,
+        borrower_id=loan.borrower_id,
+        amount=loan.amount,
+        balance=loan.balance,
+        five_class=loan.five_class,
+        collateral=loan.collateral,
+        collateral_kind=loan.collateral_kind,
+        loan_date=loan.loan_date,
+        maturity_date=loan.maturity_date,
+        overdue_since=loan.overdue_since,
+        overdue_days=overdue_days(loan.overdue_since, loan.balance, on),
+        interest_arrears_since=loan.interest_arrears_since,
+        in_disposal=loan.in_disposal,
+        first_responsible=loan.first_responsible,
+        management_responsible=loan.management_responsible,
+        npl_counted=verdict.counted,
+        npl_reason=f"O22: {verdict.reason}",
+        responsibility=None
+        if rows is None
+        else [ResponsibilityRead.model_validate(r) for r in rows],
+    )
+
+
+async def visible_loan(session: SessionDep, caller: Caller, loan_id: str) -> LedgerLoan:
+    """The loan when it lies in the caller's subtree; 404 otherwise."""
+    loan = await session.get(LedgerLoan, loan_id)
+    if loan is None or not caller.sees(loan.org_id):
+        raise NotFound(f"loan {loan_id} is not in the ledger")
+    return loan
+
+
+@router.post("/ledger/events", tags=["ledger"], openapi_extra=rule("O17"))
+async def post_events(
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(allow(Role.PRODUCER))],
+    payload: Annotated[Any, Body()],
+) -> dict[str, int]:
+    """Apply loan and repayment events to the ledger directly (embedded mode and corrections);
+    the same exactly-once table as the `officers` consumer group, so no event counts twice."""
+    if not isinstance(payload, list) or not 1 <= len(payload) <= 1000:
+        raise InvalidInput("O17: the body must be an array of 1-1000 events", pointer="")
+    try:
+        events = _batch.validate_python(payload)
+    except ValidationError as exc:
+        raise invalid_from_pydantic(exc, rule="W17", drop=INCOMING_TYPES) from None
+    for index, event in enumerate(events):
+        if not caller.sees(event.org):
+            raise Forbidden(f"G4: /{index}/org: {event.org} is outside your subtree {caller.org}")
+    settings = request.app.state.settings
+    applied = await apply_once(
+        session,
+        ledger_service.PROCESSED_TABLE,
+        settings.consumer_group,
+        events,
+        ledger_service.event_handler(settings.time_zone),
+    )
+    return {"accepted": len(events), "applied": len(applied)}
+
+
+@router.get("/ledger/processed/{event_id}", tags=["ledger"])
+async def processed(
+    request: Request, session: SessionDep, _caller: ReaderDep, event_id: Annotated[EventId, Path()]
+) -> dict[str, bool]:
+    """Whether the ledger has applied an event (exactly once)."""
+    key = (request.app.state.settings.consumer_group, event_id)
+    return {"applied": await session.get(ProcessedEvent, key) is not None}
+
+
+@router.get("/loans/{loan_id}", response_model=LoanRead, tags=["ledger"])
+async def get_loan(
+    session: SessionDep, caller: ReaderDep, loan_id: LoanId, today: TodayDep
+) -> LoanRead:
+    """A ledger loan: balance, class, overdue days, O22 status, responsibility history."""
+    loan = await visible_loan(session, caller, loan_id)
+    return await _loan_read(session, loan, today, history=True)
+
+
+@router.put(
+    "/loans/{loan_id}/management",
+    response_model=LoanRead,
+    tags=["ledger"],
+    openapi_extra=rule("O17"),
+)
+async def reassign(
+    session: SessionDep, caller: StaffDep, loan_id: LoanId, body: ReassignIn, today: TodayDep
+) -> LoanRead:
+    """O17: a new management responsible officer (year start or post change), signed as
+    accepted; the first responsible officer never changes. The same officer again is a no-op."""
+    loan = await visible_loan(session, caller, loan_id)
+    await ledger_service.reassign_management(
+        session,
+        loan,
+        officer_id=body.officer_id,
+        effective_on=body.effective_on,
+        reason=body.reason,
+        accepted_by=body.accepted_by,
+        by=caller.subject,
+    )
+    return await _loan_read(session, loan, today, history=True)
+
+
+@router.patch(
+    "/loans/{loan_id}", response_model=LoanRead, tags=["ledger"], openapi_extra=rule("O22")
+)
+async def correct(
+    session: SessionDep, caller: CorrectorDep, loan_id: LoanId, body: CorrectionIn, today: TodayDep
+) -> LoanRead:
+    """Correct a ledger loan by hand (risk, head office): balance, class, collateral, overdue
+    start, disposal (O22 inputs)."""
+    loan = await visible_loan(session, caller, loan_id)
+    for field, value in body.model_dump(exclude_unset=True).items():
+        if value is None and field in {"balance", "five_class", "collateral", "in_disposal"}:
+            raise InvalidInput(f"O22: {field} cannot be null", pointer=f"/{field}", rule="O22")
+        setattr(loan, field, value.value if hasattr(value, "value") else value)
+    await session.flush()
+    return await _loan_read(session, loan, today, history=True)
+
+
+@router.get("/officers/{officer_id}/loans", response_model=OfficerBookRead, tags=["ledger"])
+async def officer_book(
+    session: SessionDep,
+    caller: ReaderDep,
+    officer_id: OfficerId,
+    today: TodayDep,
+    role: Annotated[Literal["first", "management"], Query()] = "management",
+) -> OfficerBookRead:
+    """The loans an officer is responsible for now, with the O22 responsible NPL balance."""
+    await visible_officer(session, caller, officer_id)
+    loans = await ledger_service.loans_of(session, officer_id, role)
+    rows = [await _loan_read(session, x, today, history=False) for x in loans]
+    return OfficerBookRead(
+        officer_id=officer_id,
+        role=role,
+        on=today,
+        loans=rows,
+        balance=sum((r.balance for r in rows), Decimal(0)),
+        npl_balance=sum((r.balance for r in rows if r.npl_counted), Decimal(0)),
+    )
