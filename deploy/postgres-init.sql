@@ -2,3 +2,4 @@
 CREATE DATABASE scoring;
 CREATE DATABASE officers;
 CREATE DATABASE warnings;
+CREATE DATABASE gateway;

@@ -17,6 +17,15 @@ kafka_env="$(scripts/kafka.sh start)"
 eval "$kafka_env"
 export TEST_POSTGRES_URL TEST_KAFKA_BOOTSTRAP
 
+# The dashboard's browser test drives Debian's Chromium through Playwright (never
+# `playwright install`): install the package when it is missing.
+if ! command -v chromium >/dev/null; then
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+
 status=0
 .venv/bin/python -m pytest "$@" || status=$?
 if [[ $status -eq 5 ]]; then

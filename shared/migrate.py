@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from shared.db import make_engine
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
-MIGRATED_SERVICES = ("scoring", "officers", "warnings")
+MIGRATED_SERVICES = ("scoring", "officers", "warnings", "gateway")
 
 
 def alembic_config(service: str, url: str) -> Config:

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from typing import Annotated
-
-import httpx
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from services.gateway.config import Settings
-from services.gateway.identity import authenticate
+from services.gateway.deps import CallerHeaderDep, ClientDep
 from services.gateway.proxy import forward
-from shared.auth import sign_caller
 from shared.errors import NotFound
 
 router = APIRouter()
@@ -20,45 +14,24 @@ router = APIRouter()
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def get_client(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = request.app.state.http
-    return client
-
-
-ClientDep = Annotated[httpx.AsyncClient, Depends(get_client)]
-
-
-def signed_caller(request: Request) -> str:
-    """Authenticate the request (G2) and sign the caller for the services (G4)."""
-    caller = authenticate(request)
-    request.scope.setdefault("state", {})["access_extra"] = {
-        "credential_id": caller.credential_id,
-        "org": caller.org,
-    }
-    secret = request.app.state.settings.internal_secret.get_secret_value()
-    return sign_caller(caller, secret=secret, now=time.time())
-
-
-CallerHeaderDep = Annotated[str, Depends(signed_caller)]
-
-
-@router.api_route("/v1/events", methods=["POST"], tags=["events"])
+@router.post("/v1/events", tags=["events"])
 async def post_events(
     request: Request, client: ClientDep, caller_header: CallerHeaderDep
 ) -> Response:
     """Forward events to the warnings service's intake (W19), which publishes them to Kafka."""
-    settings: Settings = request.app.state.settings
     return await forward(
         client,
         request,
         service="warnings",
-        base_url=settings.warnings_url,
+        base_url=request.app.state.upstreams["warnings"],
         path="/v1/events",
         caller_header=caller_header,
     )
 
 
-@router.api_route("/{service}/{path:path}", methods=METHODS, tags=["proxy"])
+@router.api_route(
+    "/{service}/{path:path}", methods=METHODS, tags=["proxy"], include_in_schema=False
+)
 async def proxy(
     request: Request,
     client: ClientDep,
@@ -67,10 +40,10 @@ async def proxy(
     path: str,
 ) -> Response:
     """Forward `/<service>/...` to that service with the prefix stripped (G1)."""
-    settings: Settings = request.app.state.settings
-    base_url = settings.upstreams().get(service)
+    base_url: str | None = request.app.state.upstreams.get(service)
     if base_url is None:
         raise NotFound(f"G1: no service named {service}")
+    request.scope["state"].setdefault("access_extra", {})["service"] = service
     return await forward(
         client,
         request,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 
 import httpx
 from fastapi import Request
-from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
+from services.gateway.transport import FastTransport
 from shared.auth import CALLER_HEADER
 from shared.errors import ServiceError
 from shared.observability import current_request_id
@@ -27,7 +28,6 @@ HOP_BY_HOP = frozenset(
         "transfer-encoding",
         "upgrade",
         "host",
-        "content-length",
     }
 )
 
@@ -45,10 +45,10 @@ class UpstreamTimeout(ServiceError):
 
 
 def make_client(*, connect_s: float, read_s: float, max_connections: int) -> httpx.AsyncClient:
-    """The one shared client: pooled connections and explicit timeouts."""
+    """The one shared client: pooled keep-alive connections and explicit timeouts."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(read_s, connect=connect_s, pool=connect_s),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=50),
+        transport=FastTransport(max_connections=max_connections),
         follow_redirects=False,
     )
 
@@ -59,6 +59,7 @@ REPLACED = frozenset({"x-request-id", CALLER_HEADER, "authorization", "x-api-key
 
 
 def _forward_headers(request: Request, caller_header: str) -> list[tuple[str, str]]:
+    # Content-Length passes through: httpx then streams the body with it instead of chunking.
     headers = [
         (k, v)
         for k, v in request.headers.items()
@@ -81,12 +82,13 @@ async def forward(
     caller_header: str,
 ) -> Response:
     """Send the request on to `base_url + path` with the signed caller; stream the answer back."""
-    url = httpx.URL(base_url + path, query=request.url.query.encode())
+    url = httpx.URL(base_url + path, query=request.scope["query_string"])
+    has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
     upstream_request = client.build_request(
         request.method,
         url,
         headers=_forward_headers(request, caller_header),
-        content=request.stream(),
+        content=request.stream() if has_body else None,
     )
     try:
         upstream = await client.send(upstream_request, stream=True)
@@ -101,9 +103,14 @@ async def forward(
         for k, v in upstream.headers.items()
         if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"
     }
-    return StreamingResponse(
-        upstream.aiter_raw(),
-        status_code=upstream.status_code,
-        headers=headers,
-        background=BackgroundTask(upstream.aclose),
-    )
+    return StreamingResponse(_relay(upstream), status_code=upstream.status_code, headers=headers)
+
+
+async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:
+    """The upstream body as it arrives; the upstream connection is released however it ends
+    (read whole, or the client went away)."""
+    try:
+        async for chunk in upstream.aiter_raw():
+            yield chunk
+    finally:
+        await upstream.aclose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -40,9 +40,9 @@ def backend_env(service: str, url: str, kafka: str, group: str) -> dict[str, str
 
 
 @pytest.fixture
-def stack(
+async def stack(
     pg_urls: dict[str, str], kafka_bootstrap: str, tmp_path: Path, tag: str
-) -> Iterator[dict[str, ServiceProcess]]:
+) -> AsyncIterator[dict[str, ServiceProcess]]:
     """scoring, officers, warnings and the gateway in front of them, all real processes."""
     backends = {
         name: ServiceProcess(
@@ -52,11 +52,13 @@ def stack(
         )
         for name, url in pg_urls.items()
     }
+    gateway_db = await fresh_database("gateway", "postgresql", tmp_path)
     gateway = ServiceProcess(
         "gateway",
         {
             **{f"GATEWAY_{n.upper()}_URL": p.url for n, p in backends.items()},
             "GATEWAY_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
+            "GATEWAY_DATABASE_URL": gateway_db,
         },
         tmp_path / "gateway.log",
     )

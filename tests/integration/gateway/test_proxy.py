@@ -18,7 +18,9 @@ KEY = "gateway-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
-async def test_g1_forwards_path_query_and_request_id_and_drops_hop_by_hop(warnings_db: str) -> None:
+async def test_g1_forwards_path_query_and_request_id_and_drops_hop_by_hop(
+    warnings_db: str, gateway_sqlite: str
+) -> None:
     upstream = create_warnings(WarningsSettings(database_url=warnings_db))
     seen: dict[str, str] = {}
 
@@ -28,7 +30,11 @@ async def test_g1_forwards_path_query_and_request_id_and_drops_hop_by_hop(warnin
         return await call_next(request)
 
     gateway = create_gateway(
-        GatewaySettings(warnings_url="http://warnings.internal", bootstrap_admin_key=KEY)
+        GatewaySettings(
+            warnings_url="http://warnings.internal",
+            bootstrap_admin_key=KEY,
+            database_url=gateway_sqlite,
+        )
     )
     async with serve(upstream), serve(gateway) as client:
         # Point the gateway's pooled client at the in-process warnings app.
@@ -55,8 +61,8 @@ async def test_g1_forwards_path_query_and_request_id_and_drops_hop_by_hop(warnin
     assert (forwarded.subject, forwarded.org) == ("bootstrap-admin", "HO")
 
 
-async def test_g2_no_or_unknown_credential_is_401() -> None:
-    gateway = create_gateway(GatewaySettings(bootstrap_admin_key=KEY))
+async def test_g2_no_or_unknown_credential_is_401(gateway_sqlite: str) -> None:
+    gateway = create_gateway(GatewaySettings(bootstrap_admin_key=KEY, database_url=gateway_sqlite))
     async with serve(gateway, who=None) as client:
         missing = await client.get("/warnings/v1/events/x")
         wrong = await client.get("/warnings/v1/events/x", headers={"X-API-Key": "guess"})
@@ -64,16 +70,19 @@ async def test_g2_no_or_unknown_credential_is_401() -> None:
     assert missing.headers["www-authenticate"] == "Bearer"
 
 
-async def test_g1_unknown_prefix_is_a_404_problem() -> None:
-    async with serve(create_gateway(GatewaySettings(bootstrap_admin_key=KEY))) as client:
+async def test_g1_unknown_prefix_is_a_404_problem(gateway_sqlite: str) -> None:
+    settings = GatewaySettings(bootstrap_admin_key=KEY, database_url=gateway_sqlite)
+    async with serve(create_gateway(settings)) as client:
         response = await client.get("/payroll/v1/anything", headers=AUTH)
     assert response.status_code == 404
     assert "payroll" in response.json()["detail"]
     assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_g1_unreachable_service_is_a_502_naming_it() -> None:
-    settings = GatewaySettings(officers_url="http://127.0.0.1:1", bootstrap_admin_key=KEY)
+async def test_g1_unreachable_service_is_a_502_naming_it(gateway_sqlite: str) -> None:
+    settings = GatewaySettings(
+        officers_url="http://127.0.0.1:1", bootstrap_admin_key=KEY, database_url=gateway_sqlite
+    )
     async with serve(create_gateway(settings)) as client:
         response = await client.get("/officers/v1/officers", headers=AUTH)
     assert response.status_code == 502

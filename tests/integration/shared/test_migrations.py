@@ -16,6 +16,7 @@ EXPECTED = {
     "scoring": {"scoring_model", "rating", "idempotency_key", "outbox_event"},
     "officers": {"org_node", "officer"},
     "warnings": {"event_record", "processed_event"},
+    "gateway": {"credential", "gateway_policy"},
 }
 
 

@@ -17,7 +17,8 @@ from services.gateway.config import Settings as GatewaySettings
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "deploy" / "docker-compose.yml"
 PORTS = {"gateway": 8000, "scoring": 8001, "officers": 8002, "warnings": 8003}
-WITH_DATABASE = ("scoring", "officers", "warnings")
+WITH_DATABASE = ("scoring", "officers", "warnings", "gateway")
+WITH_KAFKA = ("scoring", "officers", "warnings")
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,10 @@ def test_database_services_migrate_and_have_their_environment(
     database = url.rsplit("/", 1)[1]
     init_sql = (ROOT / "deploy" / "postgres-init.sql").read_text()
     assert re.search(rf"CREATE DATABASE {database};", init_sql)
-    assert env[prefix + "KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    if service in WITH_KAFKA:
+        assert env[prefix + "KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    else:  # the gateway publishes nothing itself: the warnings intake does (G1)
+        assert prefix + "KAFKA_BOOTSTRAP_SERVERS" not in env
     assert spec["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 

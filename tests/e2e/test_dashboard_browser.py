@@ -1,0 +1,228 @@
+"""G8 in a real browser: Debian's Chromium driven by Playwright opens the gateway's dashboard,
+signs in, and sees a warning raised by an event appear without a reload (embedded mode: the
+four services as uvicorn processes on SQLite, no broker)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
+
+from tests.support.databases import fresh_database
+from tests.support.officers import (
+    appoint,
+    certify,
+    figures,
+    propose_and_approve,
+    record,
+    run,
+    seed,
+)
+from tests.support.processes import ServiceProcess
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ADMIN_KEY = "browser-admin-key"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+SH = ZoneInfo("Asia/Shanghai")
+WAIT_MS = 25_000
+
+
+@pytest.fixture
+async def embedded(tmp_path: Path) -> AsyncIterator[str]:
+    """scoring, officers, warnings and the gateway as processes on SQLite; the gateway's URL."""
+    urls = {s: await fresh_database(s, "sqlite", tmp_path) for s in
+            ("scoring", "officers", "warnings", "gateway")}  # fmt: skip
+    backends = {
+        name: ServiceProcess(
+            name,
+            {
+                f"{name.upper()}_DATABASE_URL": urls[name],
+                f"{name.upper()}_KAFKA_BOOTSTRAP_SERVERS": "",
+            },  # fmt: skip
+            tmp_path / f"{name}.log",
+        )
+        for name in ("scoring", "officers", "warnings")
+    }
+    gateway = ServiceProcess(
+        "gateway",
+        {
+            **{f"GATEWAY_{n.upper()}_URL": p.url for n, p in backends.items()},
+            "GATEWAY_DATABASE_URL": urls["gateway"],
+            "GATEWAY_KAFKA_BOOTSTRAP_SERVERS": "",
+            "GATEWAY_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
+        },
+        tmp_path / "gateway.log",
+    )
+    processes = [*backends.values(), gateway]
+    try:
+        for process in processes:
+            process.start()
+        yield gateway.url
+    finally:
+        for process in processes:
+            process.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium package "
+            "(apt-get install chromium) before running the suite",
+            pytrace=False,
+        )
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+def arrears(event_id: str, loan: str, days: int, org: str = "HO/GZ/LS03") -> dict[str, Any]:
+    now = datetime.now(SH)
+    return {
+        "event_id": event_id,
+        "type": "interest.arrears",
+        "occurred_at": now.isoformat(),
+        "loan_id": loan,
+        "org": org,
+        "body": {"amount": "5200", "since": (now - timedelta(days=days - 1)).date().isoformat()},
+    }
+
+
+def disbursed(loan: str, org: str = "HO/GZ/LS03") -> dict[str, Any]:
+    return {
+        "event_id": f"d-{loan}",
+        "type": "loan.disbursed",
+        "occurred_at": datetime.now(SH).isoformat(),
+        "loan_id": loan,
+        "borrower_id": f"B-{loan}",
+        "org": org,
+        "body": {"amount": "2000000", "maturity_date": "2030-06-30"},
+    }
+
+
+async def load_data(gateway: str) -> str:
+    """An officer on collection duty (O5), an escalated warning, and a viewer's key."""
+    async with httpx.AsyncClient(base_url=gateway + "/officers", headers=ADMIN, timeout=30) as o:
+        await seed(o, {"OF-B": "HO/GZ/LS03", "OF-C": "HO/GZ/LS03"})
+        await certify(o, ["OF-B", "OF-C"], year=2021)
+        await appoint(o, "OF-B", on="2021-06-01")
+        await record(o, 2025, {"OF-B": figures(criticisms=9), "OF-C": figures()})
+        graded = await run(o, org="HO/GZ")
+        await propose_and_approve(o, graded["id"], on="2026-01-20")
+    async with httpx.AsyncClient(base_url=gateway, headers=ADMIN, timeout=30) as client:
+        events = [disbursed("L-1"), arrears("a-1", "L-1", 40), disbursed("L-9", "HO/SZ/BA02")]
+        assert (await client.post("/v1/events", json=events)).status_code == 202
+        escalate = await client.post("/v1/events", json=arrears("a-2", "L-1", 100))
+        assert escalate.status_code == 202
+        issued = await client.post(
+            "/v1/credentials",
+            json={"name": "GZ ops wall", "roles": ["viewer"], "org": "HO/GZ"},
+        )
+        assert issued.status_code == 201, issued.text
+        key: str = issued.json()["key"]
+        return key
+
+
+async def count(page: Page, tile: str) -> str:
+    return await page.locator(f"#tile-{tile} .count").inner_text()
+
+
+async def test_g8_the_dashboard_shows_a_new_warning_without_reload(
+    embedded: str, browser: Browser, tmp_path: Path
+) -> None:
+    key = await load_data(embedded)
+    page = await browser.new_page(viewport={"width": 1440, "height": 900})
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(message.text)
+
+    page.on("console", on_console)
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+
+    await page.goto(embedded + "/dashboard")
+    await page.locator("#login-form").wait_for(state="visible")
+    await page.fill("#credential", key)
+    await page.click("#login-form button[type=submit]")
+    await expect(page.locator("#tile-red .count")).to_have_text("1", timeout=WAIT_MS)
+    assert await page.locator("#who").inner_text() == "GZ ops wall · viewer · HO/GZ"
+    # Scope: the Shenzhen loan exists but is not this viewer's; the escalation is listed.
+    await page.locator("#escalations li[data-warning]").first.wait_for(timeout=WAIT_MS)
+    assert "orange → red" in await page.locator("#escalations").inner_text()
+    await page.locator("#collection li[data-officer='OF-B']").wait_for(timeout=WAIT_MS)
+    assert "until 2026-07-19" in await page.locator("#collection").inner_text()
+    assert "HO/GZ" in await page.locator("#branches").inner_text()
+
+    # Live countdowns tick every second, client-side.
+    countdown = page.locator("#deadlines .countdown").first
+    before = await countdown.inner_text()
+    assert before.startswith(("in ", "overdue "))
+    await expect(countdown).not_to_have_text(before, timeout=5_000)
+
+    # A new event raises a warning: it appears on the same page, no reload.
+    await page.evaluate("window.__samePage = true")
+    assert await count(page, "yellow") == "0"
+    async with httpx.AsyncClient(base_url=embedded, headers=ADMIN, timeout=30) as client:
+        posted = await client.post("/v1/events", json=[disbursed("L-2"), arrears("a-3", "L-2", 10)])
+        assert posted.status_code == 202, posted.text
+    await expect(page.locator("#tile-yellow .count")).to_have_text("1", timeout=WAIT_MS)
+    await page.locator("#warnings li", has_text="loan L-2").wait_for(timeout=WAIT_MS)
+    assert await page.evaluate("window.__samePage === true")
+    assert "L-9" not in await page.locator("#board").inner_text()
+    shot = tmp_path / "dashboard.png"
+    await page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    assert problems == []
+
+
+async def test_g8_wall_display_key_in_the_fragment_and_sign_out(
+    embedded: str, browser: Browser, tmp_path: Path
+) -> None:
+    key = await load_data(embedded)
+    page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+    await page.goto(f"{embedded}/dashboard#key={key}")
+    await expect(page.locator("#tile-orange .count")).not_to_have_text("–", timeout=WAIT_MS)
+    assert "#" not in page.url  # the key leaves the address bar at once
+    assert await page.evaluate("sessionStorage.length") == 1
+    await page.locator("#deadlines li[data-warning]").first.wait_for(timeout=WAIT_MS)
+    shot = tmp_path / "dashboard-wall.png"
+    await page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+
+    # A revoked key signs the wall out at the next poll, with the reason.
+    async with httpx.AsyncClient(base_url=embedded, headers=ADMIN, timeout=30) as client:
+        listed = (await client.get("/v1/credentials")).json()
+        revoked = await client.post(f"/v1/credentials/{listed[0]['id']}/revoke")
+        assert revoked.status_code == 200
+    await page.locator("#login-form").wait_for(state="visible", timeout=WAIT_MS)
+    assert "revoked" in await page.locator("#login-error").inner_text()
+    assert await page.evaluate("sessionStorage.length") == 0
