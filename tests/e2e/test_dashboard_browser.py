@@ -124,8 +124,22 @@ def disbursed(loan: str, org: str = "HO/GZ/LS03") -> dict[str, Any]:
     }
 
 
+def npl_loan(loan: str, officer: str, amount: str) -> list[dict[str, Any]]:
+    """A ledger loan of `officer` classed substandard (counted by O22)."""
+    at = datetime.now(SH).isoformat()
+    officers = {"first_responsible": officer, "management_responsible": officer}
+    body = {"amount": amount, "maturity_date": "2030-06-30", "officers": officers}
+    base = {"loan_id": loan, "borrower_id": f"B-{loan}", "org": "HO/GZ/LS03", "occurred_at": at}
+    classed = {"type": "loan.classified", "body": {"five_class": "substandard"}}
+    return [
+        base | {"event_id": f"d-{loan}", "type": "loan.disbursed", "body": body},
+        base | {"event_id": f"c-{loan}"} | classed,
+    ]
+
+
 async def load_data(gateway: str) -> str:
-    """An officer on collection duty (O5), an escalated warning, and a viewer's key."""
+    """An officer on collection duty (O5), one with a yellow card (O23, from the ledger), an
+    escalated warning, and a viewer's key."""
     async with httpx.AsyncClient(base_url=gateway + "/officers", headers=ADMIN, timeout=30) as o:
         await seed(o, {"OF-B": "HO/GZ/LS03", "OF-C": "HO/GZ/LS03"})
         await certify(o, ["OF-B", "OF-C"], year=2021)
@@ -133,6 +147,8 @@ async def load_data(gateway: str) -> str:
         await record(o, 2025, {"OF-B": figures(criticisms=9), "OF-C": figures()})
         graded = await run(o, org="HO/GZ")
         await propose_and_approve(o, graded["id"], on="2026-01-20")
+        ledger = await o.post("/v1/ledger/events", json=npl_loan("L-C", "OF-C", "1200000"))
+        assert ledger.status_code == 200, ledger.text
     async with httpx.AsyncClient(base_url=gateway, headers=ADMIN, timeout=30) as client:
         events = [disbursed("L-1"), arrears("a-1", "L-1", 40), disbursed("L-9", "HO/SZ/BA02")]
         assert (await client.post("/v1/events", json=events)).status_code == 202
@@ -180,6 +196,8 @@ async def test_g8_the_dashboard_shows_a_new_warning_without_reload(
     assert "orange → red" in await page.locator("#escalations").inner_text()
     await page.locator("#collection li[data-officer='OF-B']").wait_for(timeout=WAIT_MS)
     assert "until 2026-07-19" in await page.locator("#collection").inner_text()
+    await page.locator("#yellow-cards li[data-officer='OF-C']").wait_for(timeout=WAIT_MS)
+    assert "1200000.00" in await page.locator("#yellow-cards").inner_text()
     assert "HO/GZ" in await page.locator("#branches").inner_text()
 
     # Live countdowns tick every second, client-side.

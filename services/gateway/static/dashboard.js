@@ -293,35 +293,49 @@
     renderEscalations();
   }
 
+  function officerRow(o, chipClass, chipText, detail, sub) {
+    return el(
+      "li",
+      { "data-officer": o.officer_id },
+      el("span", { class: `chip ${chipClass}` }, chipText),
+      el("span", { class: "what" }, `${o.name} (${o.officer_id})`),
+      el("span", { class: "mono" }, detail),
+      el("span", { class: "sub" }, sub),
+    );
+  }
+
+  // One poll of the O22/O23 ranking: yellow cards, O23 collection duty and O5 assignments.
   async function loadOfficers() {
     const list = $("collection");
-    $("yellow-cards").textContent =
-      "Not available: the officers service does not publish O23 yellow cards " +
-      "(NPL balance above the limit) yet.";
-    const response = await api("/officers/v1/officers?limit=1000");
-    if (response.status === 403) return empty(list, "Not visible to this credential.");
+    const cards = $("yellow-cards");
+    const response = await api("/officers/v1/liability/ranking");
+    if (response.status === 403) {
+      empty(cards, "Not visible to this credential.");
+      return empty(list, "Not visible to this credential.");
+    }
     if (!response.ok) throw new Error(`officers: ${await problemText(response)}`);
-    const officers = (await response.json()).filter((o) => o.status === "collection");
-    if (!officers.length) return empty(list, "No officer is on collection duty.");
-    const shown = officers.slice(0, SHOWN.collection);
-    const standing = await Promise.all(
-      shown.map((o) =>
-        json(`/officers/v1/officers/${encodeURIComponent(o.id)}/qualification`).catch(() => null),
-      ),
-    );
+    const ranking = await response.json();
+    const limit = ranking.policy.yellow_card_balance;
+    const yellow = ranking.officers
+      .filter((o) => o.yellow_card)
+      .sort((a, b) => Number(b.npl_balance) - Number(a.npl_balance));
+    if (!yellow.length) empty(cards, `No officer's NPL balance is above ${limit}.`);
+    else
+      cards.replaceChildren(
+        ...yellow.slice(0, SHOWN.collection).map((o) =>
+          officerRow(o, "yellow", "O23", o.npl_balance, `${o.org} · ${o.county} · above ${limit}`),
+        ),
+      );
+    const duty = ranking.officers.filter((o) => o.status === "collection" || o.collection_duty);
+    if (!duty.length) return empty(list, "No officer is on collection duty.");
     list.replaceChildren(
-      ...shown.map((o, i) => {
-        const assignments = (standing[i] || {}).collection_assignments || [];
-        const current = assignments.filter((a) => a.status === "open").pop();
-        const until = current ? `until ${current.end_date}` : "";
-        return el(
-          "li",
-          { "data-officer": o.id },
-          el("span", { class: "chip orange" }, "O5"),
-          el("span", { class: "what" }, `${o.name} (${o.id})`),
-          el("span", { class: "mono" }, until),
-          el("span", { class: "sub" }, `${o.org_id} · collection assignment`),
-        );
+      ...duty.slice(0, SHOWN.collection).map((o) => {
+        if (o.status === "collection") {
+          const until = o.collection_until ? `until ${o.collection_until}` : "";
+          return officerRow(o, "orange", "O5", until, `${o.org} · collection assignment`);
+        }
+        const why = `rank ${o.rank} in ${o.county}, largest ${ranking.policy.bottom_count}`;
+        return officerRow(o, "orange", "O23", o.npl_balance, `${o.org} · ${why}`);
       }),
     );
   }
