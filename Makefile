@@ -36,7 +36,7 @@ fmt: $(STAMP)
 
 ## bench: every benchmark, printed as one table (not part of the tests)
 bench: $(STAMP)
-	$(PY) -m bench
+	scripts/bench.sh
 
 clean:
 	rm -rf var .cache/kafka/state

@@ -8,28 +8,24 @@ new rows in bulk. Events of a loan not known yet are parked and applied when it 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from services.warnings import policies, store
 from services.warnings.deadlines import compute_deadlines
-from services.warnings.models import (
-    EarlyWarning,
-    Loan,
-    ParkedEvent,
-    ProcessedEvent,
-    WarningHistory,
-)
+from services.warnings.models import EarlyWarning, ParkedEvent, ProcessedEvent, WarningHistory
 from services.warnings.rules import decide_escalation, group_contagion_targets
 from services.warnings.signals import Signal, exposure, signal_for
+from services.warnings.store import LoanRow
 from services.warnings.vocabulary import WarningCategory, WarningKind, WarningLevel
 from shared.clock import Clock
 from shared.events import (
@@ -64,12 +60,18 @@ class BatchApplier:
         self, session: AsyncSession, *, rules: policies.Policies, tz: ZoneInfo, now: datetime
     ) -> None:
         self.session, self.rules, self.tz, self.now = session, rules, tz, now
-        self.loans: dict[str, Loan] = {}
-        self.loans_by_borrower: dict[str, list[Loan]] = {}
+        self.loans: dict[str, LoanRow] = {}
+        self.loans_by_borrower: dict[str, list[LoanRow]] = {}
+        self.new_loans: dict[str, LoanRow] = {}
+        self.changed_loans: dict[str, LoanRow] = {}
+        self.new_warnings: list[EarlyWarning] = []
         self.open: dict[tuple[str, str], EarlyWarning] = {}
         self.open_of: dict[str, list[EarlyWarning]] = {}  # borrower -> its open warnings
         self.groups: dict[str, set[str]] = {}  # group id -> member borrowers
         self.groups_of: dict[str, set[str]] = {}  # borrower -> its groups
+        self.groups_loaded: set[str] = set()  # borrowers whose groups are all loaded
+        self.fully_loaded: set[str] = set()  # borrowers whose every open warning is loaded
+        self.signals: dict[str, Signal | None] = {}  # event id -> its signal (by `_preload`)
         self.history: list[dict[str, Any]] = []
         self.parked: dict[str, list[ParkedEvent]] = {}
         self.new_members: list[dict[str, str]] = []
@@ -78,7 +80,8 @@ class BatchApplier:
 
     async def apply(self, events: Sequence[Event]) -> None:
         """W18: apply the events in order; record each one."""
-        await self._preload(events)
+        async with store.planned_per_call(self.session):
+            await self._preload(events)
         for event in events:
             await self._apply_one(event)
         await store.add_event_records(self.session, events)
@@ -87,6 +90,17 @@ class BatchApplier:
     async def flush(self) -> None:
         """Write what the batch decided (new warnings, changes, history) to the session."""
         await self.session.flush()
+        # New warnings go in as one executemany, then join the session as if loaded (every
+        # attribute is set), so later changes to them are ordinary ORM updates.
+        await store.insert_warnings(self.session, self.new_warnings)
+        for warning in self.new_warnings:
+            make_transient_to_detached(warning)
+            self.session.add(warning)
+        self.new_warnings = []
+        await store.insert_loans(self.session, self.new_loans.values())
+        changed = [x for x in self.changed_loans.values() if x.loan_id not in self.new_loans]
+        await store.update_loans(self.session, changed)
+        self.new_loans, self.changed_loans = {}, {}
         await store.add_group_members(self.session, self.new_members)
         await store.close_check_tasks(self.session, self.checks_done)
         await store.insert_rows(self.session, WarningHistory, self.history)
@@ -95,49 +109,113 @@ class BatchApplier:
     async def preload_subjects(self, subjects: set[str]) -> None:
         """Load what a warning about these loan or borrower ids needs (loans, groups, open
         warnings)."""
-        known = await store.loans_by_id(self.session, subjects)
-        await self._load(
-            {loan.borrower_id for loan in known} | (subjects - {x.loan_id for x in known}), set()
-        )
+        known = await store.borrowers_of_loans(self.session, subjects)
+        borrowers = set(known.values()) | (subjects - known.keys())
+        await self._load(borrowers, full=borrowers, spreading=borrowers)
 
     def exposure_of(self, borrower_id: str) -> Decimal:
         """The borrower's outstanding balance here (loaded by `preload_subjects`)."""
         return exposure([x.balance for x in self.loans_by_borrower.get(borrower_id, [])])
 
     async def _preload(self, events: Sequence[Event]) -> None:
-        """A few queries for the whole batch: loans, groups, open warnings, parked events."""
-        loan_ids = {e.loan_id for e in events if e.loan_id}
-        borrowers = {e.borrower_id for e in events if e.borrower_id}
-        borrowers |= {loan.borrower_id for loan in await store.loans_by_id(self.session, loan_ids)}
-        group_ids = {
-            e.body.group_id for e in events if isinstance(e, LoanDisbursed) and e.body.group_id
-        }
-        group_ids |= {e.body.group_id for e in events if isinstance(e, BorrowerGroupLinked)}
-        await self._load(borrowers, group_ids)
+        """A few queries for the whole batch: parked events, loans, groups, open warnings."""
         disbursed = [e for e in events if isinstance(e, LoanDisbursed)]
         arriving = {e.loan_id for e in disbursed if e.loan_id} | {
             e.borrower_id for e in disbursed if e.borrower_id
         }
         for row in await store.take_parked(self.session, arriving):
             self.parked.setdefault(row.subject, []).append(row)
+        loan_ids = {e.loan_id for e in events if e.loan_id}
+        borrower_of = {e.loan_id: e.borrower_id for e in disbursed if e.loan_id and e.borrower_id}
+        borrower_of |= await store.borrowers_of_loans(self.session, loan_ids)
+        borrowers = {e.borrower_id for e in events if e.borrower_id} | set(borrower_of.values())
+        group_ids = {e.body.group_id for e in disbursed if e.body.group_id}
+        group_ids |= {e.body.group_id for e in events if isinstance(e, BorrowerGroupLinked)}
+        # A borrower that gets a loan or joins a group (W1e `_rejoin`; its parked events are
+        # replayed) needs everything; a signal (W4) the open warning of its kind and subject,
+        # and the borrower's group if it may raise a business warning (W1e `_spread`).
+        rejoining = {
+            e.borrower_id
+            for e in events
+            if isinstance(e, LoanDisbursed | BorrowerGroupLinked) and e.borrower_id
+        }
+        signalled: set[tuple[str, str]] = set()
+        spreading: set[str] = set()
+        for e in events:
+            signal = self.signals[e.event_id] = signal_for(e, self.rules.levels, self.tz)
+            borrower = e.borrower_id or borrower_of.get(e.loan_id or "")
+            if signal is None or borrower is None:
+                continue
+            subject = borrower if signal.borrower_level else e.loan_id
+            signalled.add((signal.kind.value, subject or ""))
+            if signal.level is not None and signal.kind.category is WarningCategory.BUSINESS:
+                spreading.add(borrower)
+        await self._load(
+            borrowers,
+            full=rejoining,
+            signalled=signalled,
+            group_ids=group_ids,
+            rejoining=rejoining,
+            spreading=spreading,
+        )
 
-    async def _load(self, borrowers: set[str], group_ids: set[str]) -> None:
-        """Load these borrowers, their groups (and `group_ids`), every member's loans and open
-        warnings, into the batch's memory."""
+    async def _load(
+        self,
+        borrowers: set[str],
+        *,
+        full: Collection[str],
+        signalled: Collection[tuple[str, str]] = (),
+        group_ids: Collection[str] = (),
+        rejoining: Collection[str] = (),
+        spreading: Collection[str] = (),
+    ) -> None:
+        """Load into the batch's memory the groups of `rejoining` and `spreading` borrowers
+        (and `group_ids`) with their members, the loans of `borrowers` and of every member,
+        and the open warnings the rules look at: all of those of `full` and of the members of
+        the groups `rejoining` borrowers are in or join (`_rejoin` spreads them), the ones of
+        the `signalled` (kind, subject) pairs, the contagion warnings (all `_spread` looks up)
+        of the others."""
+        await self._load_groups(set(rejoining) | set(spreading), group_ids)
+        # `_rejoin` spreads the members' warnings to their own groups: load those too.
+        await self._load_groups(self._members_of(rejoining, group_ids))
+        everyone = borrowers.union(*self.groups.values()) - self.loans_by_borrower.keys()
+        for b in everyone:
+            self.loans_by_borrower[b] = []
+        for row in await store.loan_rows_of_borrowers(self.session, everyone):
+            loan = self.loans.setdefault(row.loan_id, row)  # a copy in hand is newer
+            self.loans_by_borrower[loan.borrower_id].append(loan)
+        full = (set(full) | self._members_of(rejoining, group_ids)) - self.fully_loaded
+        self.fully_loaded |= full
+        for warning in await store.open_warnings_of_borrowers(
+            self.session, full, contagion_of=everyone - full, subjects=signalled
+        ):
+            self._remember(warning)
+
+    async def _load_groups(self, borrowers: set[str], group_ids: Collection[str] = ()) -> None:
+        """The groups of these borrowers (once per borrower) and `group_ids`, all members."""
+        borrowers = borrowers - self.groups_loaded
+        self.groups_loaded |= borrowers
+        if not borrowers and not group_ids:
+            return
         for group_id, members in (
             await store.group_members(self.session, borrowers, group_ids)
         ).items():
             self.groups.setdefault(group_id, set()).update(members)
             for member in members:
                 self.groups_of.setdefault(member, set()).add(group_id)
-        everyone = borrowers.union(*self.groups.values()) - self.loans_by_borrower.keys()
-        for b in everyone:
-            self.loans_by_borrower[b] = []
-        for loan in await store.loans_of_borrowers(self.session, everyone):
-            self.loans.setdefault(loan.loan_id, loan)
-            self.loans_by_borrower[loan.borrower_id].append(loan)
-        for warning in await store.open_warnings_of_borrowers(self.session, everyone):
-            self._remember(warning)
+
+    def _members_of(self, borrowers: Collection[str], group_ids: Collection[str]) -> set[str]:
+        """Every member of the loaded groups of `borrowers` and of `group_ids`."""
+        groups = {g for b in borrowers for g in self.groups_of.get(b, ())} | set(group_ids)
+        return set().union(*(self.groups.get(g, ()) for g in groups))
+
+    async def _groups_of(self, borrower_id: str) -> set[str]:
+        """The borrower's groups, all members loaded; loads them now if `_preload` did not
+        foresee the need (a member's warning spread again by `_rejoin`)."""
+        if borrower_id not in self.groups_loaded:
+            with self.session.no_autoflush:  # rows parked in this batch stay pending (W18)
+                await self._load(set(), full=(), spreading={borrower_id})
+        return self.groups_of.get(borrower_id, set())
 
     def _remember(self, warning: EarlyWarning) -> None:
         if (warning.kind, warning.subject) in self.open:
@@ -180,7 +258,11 @@ class BatchApplier:
                 return
         if loan is not None:
             await self._update_loan(loan, event)
-        signal = signal_for(event, self.rules.levels, self.tz)
+        signal = (
+            self.signals[event.event_id]
+            if event.event_id in self.signals
+            else signal_for(event, self.rules.levels, self.tz)
+        )
         if signal is not None:
             await self._signal(event, loan, signal)
 
@@ -194,7 +276,7 @@ class BatchApplier:
     async def _rejoin(self, borrower_id: str) -> None:
         """W1e as a standing rule: when a borrower gets its first loan here or joins a group,
         the open warnings of its group (its own included) reach every member with loans."""
-        members = set().union(*(self.groups[g] for g in self.groups_of.get(borrower_id, set())))
+        members = set().union(*(self.groups[g] for g in await self._groups_of(borrower_id)))
         sources = [
             w
             for member in members
@@ -212,7 +294,7 @@ class BatchApplier:
         if event.loan_id in self.loans:
             return  # the same loan disbursed again under another event id: keep the first
         body = event.body
-        loan = Loan(
+        loan = LoanRow(
             loan_id=event.loan_id,
             borrower_id=event.borrower_id,
             org=event.org,
@@ -221,11 +303,12 @@ class BatchApplier:
             currency=body.currency,
             maturity_date=body.maturity_date,
             five_class="normal",
+            tier=None,
             status="active",
             disbursed_at=event.occurred_at,
             updated_at=event.occurred_at,
         )
-        self.session.add(loan)
+        self.new_loans[loan.loan_id] = loan
         self.loans[loan.loan_id] = loan
         self.loans_by_borrower.setdefault(loan.borrower_id, []).append(loan)
         if body.group_id:
@@ -238,7 +321,8 @@ class BatchApplier:
         self.session.add(row)
         self.parked.setdefault(subject, []).append(row)
 
-    async def _update_loan(self, loan: Loan, event: Event) -> None:
+    async def _update_loan(self, loan: LoanRow, event: Event) -> None:
+        self.changed_loans[loan.loan_id] = loan
         if isinstance(event, RepaymentReceived):
             loan.balance = max(loan.balance - event.body.principal, Decimal(0))
             if loan.balance == 0:
@@ -252,7 +336,7 @@ class BatchApplier:
             self.checks_done.append(done)
         loan.updated_at = max(loan.updated_at, event.occurred_at)
 
-    async def _signal(self, event: Event, loan: Loan | None, signal: Signal) -> None:
+    async def _signal(self, event: Event, loan: LoanRow | None, signal: Signal) -> None:
         if signal.borrower_level:
             borrower = event.borrower_id or (loan.borrower_id if loan else "")
             subject = Subject(None, borrower, event.org, self.exposure_of(borrower), None)
@@ -281,7 +365,7 @@ class BatchApplier:
         """W1e: related enterprises with loans here get a warning at the same level."""
         if source.kind == WarningKind.GROUP_CONTAGION.value:
             return
-        groups = {g: frozenset(self.groups[g]) for g in self.groups_of.get(borrower_id, set())}
+        groups = {g: frozenset(self.groups[g]) for g in await self._groups_of(borrower_id)}
         with_loans = {
             b for members in groups.values() for b in members if self.loans_by_borrower.get(b)
         }
@@ -386,10 +470,15 @@ class BatchApplier:
             branch_overdue=False,
             head_office_overdue=False,
             updates_missing=False,
+            branch_reported_at=None,
+            head_office_reported_at=None,
+            team=None,
+            resolved_at=None,
+            resolution=None,
             updated_at=self.now,
             revision=1,
         )
-        self.session.add(warning)
+        self.new_warnings.append(warning)  # inserted in bulk by `flush`
         return warning
 
     def _log(self, warning: EarlyWarning, action: str, detail: dict[str, Any], actor: str) -> None:
@@ -406,6 +495,11 @@ class BatchApplier:
         )
 
 
+class HasMaturity(Protocol):
+    @property
+    def maturity_date(self) -> date: ...
+
+
 @dataclass(frozen=True)
 class Subject:
     """What a warning is about: a loan, or a borrower (then `loan_id` is None)."""
@@ -414,14 +508,22 @@ class Subject:
     borrower_id: str
     org: str
     amount: Decimal
-    loan: Loan | None
+    loan: HasMaturity | None
 
 
 def event_handler(tz: ZoneInfo, clock: Clock) -> Handler:
     """The consumer's handler: apply a deduplicated batch (W18)."""
 
+    cached: dict[tuple[tuple[str, int, datetime], ...], policies.Policies] = {}
+
     async def handle(session: AsyncSession, events: Sequence[Event]) -> None:
-        rules = await policies.load(session)
+        # Policies change rarely: parse them again only when a stored version changed.
+        versions = await store.policy_versions(session)
+        rules = cached.get(versions)
+        if rules is None:
+            rules = await policies.load(session)
+            cached.clear()
+            cached[versions] = rules
         applier = BatchApplier(session, rules=rules, tz=tz, now=clock.now())
         await applier.apply(events)
         await session.flush()

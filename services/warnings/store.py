@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, fields
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from services.warnings.models import (
+    OPEN_STATES_SQL,
     CheckTask,
     EarlyWarning,
     EventRecord,
@@ -20,6 +43,8 @@ from services.warnings.models import (
     Policy,
     WarningReport,
 )
+from services.warnings.vocabulary import WarningKind
+from shared.db import dialect_name
 from shared.events import Event, as_dict
 
 CLOSED = ("resolved", "written_off")
@@ -30,9 +55,79 @@ def table(model: Any) -> Table:
     return cast(Table, model.__table__)
 
 
+@asynccontextmanager
+async def planned_per_call(session: AsyncSession) -> AsyncIterator[None]:
+    """Inside: PostgreSQL plans each statement for the arrays it is given (`one_of`).
+
+    A cached generic plan knows neither the length nor the values of a `= ANY($1)` array: it
+    searches the array linearly for every row, and keeps a sequential scan chosen while the
+    table was small. A custom plan sees a constant array (hashed, sized for the index choice).
+    Only around the batch's reads: an executemany planned for every row would be slower.
+    """
+    postgres = dialect_name(session) == "postgresql"
+    if postgres:
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    yield  # after an error the transaction rolls back, and the setting with it
+    if postgres:
+        await session.execute(text("SET LOCAL plan_cache_mode = DEFAULT"))
+
+
+def one_of(
+    session: AsyncSession,
+    column: ColumnElement[str] | InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
+    values: Collection[str],
+) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(array)`: one statement and one bound
+    array whatever the number of values, so it is compiled and prepared once, where an IN list
+    is rendered again, and prepared again for every new length, on each call."""
+    if dialect_name(session) == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    return column.in_(values)
+
+
+# PostgreSQL: a whole batch as one statement over arrays (one round trip, one cached plan,
+# no per-row parameter processing); elsewhere an executemany.
+_INSERT_RECORDS = text(
+    """
+    INSERT INTO event_record (event_id, type, loan_id, borrower_id, org, occurred_at, payload)
+    SELECT i, t, l, b, o, a, p::jsonb
+    FROM unnest(:i, :t, :l, :b, :o, :a, :p) AS u(i, t, l, b, o, a, p)
+    """
+).bindparams(
+    *(bindparam(name, type_=ARRAY(String)) for name in "itlbop"),
+    bindparam("a", type_=ARRAY(DateTime(timezone=True))),
+)
+_UPDATE_LOANS = text(
+    """
+    UPDATE loan SET balance = u.balance, status = u.status, five_class = u.five_class,
+        tier = u.tier, updated_at = u.updated_at
+    FROM unnest(:ids, :balance, :status, :five_class, :tier, :updated_at)
+        AS u(loan_id, balance, status, five_class, tier, updated_at)
+    WHERE loan.loan_id = u.loan_id
+    """
+).bindparams(
+    *(bindparam(name, type_=ARRAY(String)) for name in ("ids", "status", "five_class")),
+    bindparam("balance", type_=ARRAY(Numeric(18, 2))),
+    bindparam("tier", type_=ARRAY(Integer)),
+    bindparam("updated_at", type_=ARRAY(DateTime(timezone=True))),
+)
+
+
 async def add_event_records(session: AsyncSession, events: Sequence[Event]) -> None:
     """Insert one row per event (the caller has already dropped duplicates)."""
     if not events:
+        return
+    if dialect_name(session) == "postgresql":
+        columns = {
+            "i": [e.event_id for e in events],
+            "t": [e.type for e in events],
+            "l": [e.loan_id for e in events],
+            "b": [e.borrower_id for e in events],
+            "o": [e.org for e in events],
+            "a": [e.occurred_at for e in events],
+            "p": [e.model_dump_json(exclude_none=True) for e in events],
+        }
+        await session.execute(_INSERT_RECORDS, columns)
         return
     rows = [
         {
@@ -60,10 +155,95 @@ async def loans_by_id(session: AsyncSession, loan_ids: Collection[str]) -> list[
     return list(await session.scalars(select(Loan).where(Loan.loan_id.in_(loan_ids))))
 
 
-async def loans_of_borrowers(session: AsyncSession, borrowers: Collection[str]) -> list[Loan]:
+@dataclass(slots=True)
+class LoanRow:
+    """A loan as plain data: the event applier's working copy, written back in bulk (no ORM
+    object per loan: a batch touches thousands)."""
+
+    loan_id: str
+    borrower_id: str
+    org: str
+    amount: Decimal
+    balance: Decimal
+    currency: str
+    maturity_date: date
+    five_class: str
+    tier: int | None
+    status: str
+    disbursed_at: datetime
+    updated_at: datetime
+
+    def as_row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in LOAN_COLUMNS}
+
+
+LOAN_COLUMNS = tuple(f.name for f in fields(LoanRow))
+LOAN_CHANGES = ("balance", "status", "five_class", "tier", "updated_at")
+
+
+async def borrowers_of_loans(session: AsyncSession, loan_ids: Collection[str]) -> dict[str, str]:
+    """loan id -> borrower id, for the known loans among `loan_ids`."""
+    if not loan_ids:
+        return {}
+    loan = table(Loan)
+    rows = await session.execute(
+        select(loan.c.loan_id, loan.c.borrower_id).where(one_of(session, loan.c.loan_id, loan_ids))
+    )
+    return {row.loan_id: row.borrower_id for row in rows}
+
+
+async def loan_rows_of_borrowers(
+    session: AsyncSession, borrowers: Collection[str]
+) -> list[LoanRow]:
+    """Every loan of these borrowers, as plain rows."""
     if not borrowers:
         return []
-    return list(await session.scalars(select(Loan).where(Loan.borrower_id.in_(borrowers))))
+    loan = table(Loan)
+    columns = [loan.c[name] for name in LOAN_COLUMNS]
+    # Oldest first: a borrower-level warning takes the org of the borrower's first loan.
+    stmt = (
+        select(*columns)
+        .where(one_of(session, loan.c.borrower_id, borrowers))
+        .order_by(loan.c.disbursed_at, loan.c.loan_id)
+    )
+    rows = await session.execute(stmt)
+    return [LoanRow(*row) for row in rows]
+
+
+WARNING_COLUMNS = tuple(c.key for c in table(EarlyWarning).columns)
+
+
+async def insert_warnings(session: AsyncSession, warnings: Sequence[EarlyWarning]) -> None:
+    """Insert new warnings, every column given, in bulk (no unit of work)."""
+    rows = [{name: getattr(w, name) for name in WARNING_COLUMNS} for w in warnings]
+    await insert_rows(session, EarlyWarning, rows)
+
+
+async def insert_loans(session: AsyncSession, loans: Collection[LoanRow]) -> None:
+    """Insert new loans in bulk."""
+    await insert_rows(session, Loan, [x.as_row() for x in loans])
+
+
+async def update_loans(session: AsyncSession, loans: Collection[LoanRow]) -> None:
+    """Write back what events change on known loans (one statement, or one executemany)."""
+    if not loans:
+        return
+    if dialect_name(session) == "postgresql":
+        columns = {name: [getattr(x, name) for x in loans] for name in LOAN_CHANGES}
+        await session.execute(_UPDATE_LOANS, {"ids": [x.loan_id for x in loans], **columns})
+        return
+    loan = table(Loan)
+    # Bind names must differ from the column names in an executemany UPDATE.
+    stmt = (
+        update(loan)
+        .where(loan.c.loan_id == bindparam("p_loan_id"))
+        .values({name: bindparam(f"p_{name}") for name in LOAN_CHANGES})
+    )
+    rows = [
+        {"p_loan_id": x.loan_id, **{f"p_{name}": getattr(x, name) for name in LOAN_CHANGES}}
+        for x in loans
+    ]
+    await session.execute(stmt, rows)
 
 
 async def open_warnings_for(session: AsyncSession, subjects: Collection[str]) -> list[EarlyWarning]:
@@ -82,10 +262,11 @@ async def group_members(
     """group id -> every member, for the groups of `borrowers` and the groups `group_ids`."""
     if not borrowers and not group_ids:
         return {}
-    of_borrowers = select(GroupMember.group_id).where(GroupMember.borrower_id.in_(borrowers))
+    member = table(GroupMember)
+    of_borrowers = select(member.c.group_id).where(one_of(session, member.c.borrower_id, borrowers))
     rows = await session.execute(
-        select(GroupMember.group_id, GroupMember.borrower_id).where(
-            GroupMember.group_id.in_(of_borrowers) | GroupMember.group_id.in_(group_ids)
+        select(member.c.group_id, member.c.borrower_id).where(
+            member.c.group_id.in_(of_borrowers) | one_of(session, member.c.group_id, group_ids)
         )
     )
     groups: dict[str, set[str]] = {}
@@ -100,24 +281,53 @@ async def take_parked(session: AsyncSession, subjects: Collection[str]) -> list[
         return []
     parked = list(
         await session.scalars(
-            select(ParkedEvent).where(ParkedEvent.subject.in_(subjects)).order_by(ParkedEvent.seq)
+            select(ParkedEvent)
+            .where(one_of(session, ParkedEvent.subject, subjects))
+            .order_by(ParkedEvent.seq)
         )
     )
     if parked:
-        await session.execute(delete(ParkedEvent).where(ParkedEvent.subject.in_(subjects)))
+        await session.execute(
+            delete(ParkedEvent).where(one_of(session, ParkedEvent.subject, subjects))
+        )
     return parked
 
 
 async def open_warnings_of_borrowers(
-    session: AsyncSession, borrowers: Collection[str]
+    session: AsyncSession,
+    borrowers: Collection[str],
+    *,
+    contagion_of: Collection[str] = (),
+    subjects: Collection[tuple[str, str]] = (),
 ) -> list[EarlyWarning]:
-    """Open warnings about these borrowers or any of their loans."""
-    if not borrowers:
+    """Open warnings about these borrowers or any of their loans, the open group contagion
+    warnings (W1e) of the borrowers `contagion_of`, and the open warnings of these (kind,
+    subject) pairs."""
+    if not borrowers and not contagion_of and not subjects:
         return []
-    stmt = select(EarlyWarning).where(
-        EarlyWarning.borrower_id.in_(borrowers), EarlyWarning.state.not_in(CLOSED)
-    )
+    which = []
+    if borrowers:
+        which.append(one_of(session, EarlyWarning.borrower_id, borrowers))
+    if contagion_of:
+        contagion = EarlyWarning.kind == WarningKind.GROUP_CONTAGION.value
+        which.append(one_of(session, EarlyWarning.borrower_id, contagion_of) & contagion)
+    if subjects:
+        which.append(_pairs(session, subjects))
+    # The literal predicate of the partial unique index on (kind, subject), so it is used.
+    stmt = select(EarlyWarning).where(or_(*which), text(OPEN_STATES_SQL))
     return list(await session.scalars(stmt))
+
+
+def _pairs(session: AsyncSession, pairs: Collection[tuple[str, str]]) -> ColumnElement[bool]:
+    """(kind, subject) IN pairs. PostgreSQL gets kind = ANY(...) AND subject = ANY(...), a
+    superset (harmless: a few more open warnings loaded) that the partial unique index on
+    (kind, subject) answers, also OR-ed with other conditions."""
+    if dialect_name(session) == "postgresql":
+        kinds, subjects = {k for k, _ in pairs}, {s for _, s in pairs}
+        return one_of(session, EarlyWarning.kind, kinds) & one_of(
+            session, EarlyWarning.subject, subjects
+        )
+    return tuple_(EarlyWarning.kind, EarlyWarning.subject).in_(pairs)
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -127,7 +337,8 @@ def _insert(session: AsyncSession) -> Any:
 async def add_group_members(session: AsyncSession, rows: list[dict[str, str]]) -> None:
     """W1e: record group links (links already known are left as they are)."""
     if rows:
-        await session.execute(_insert(session)(GroupMember).values(rows).on_conflict_do_nothing())
+        insert_members = _insert(session)(table(GroupMember)).on_conflict_do_nothing()
+        await session.execute(insert_members, rows)  # an executemany: no statement per size
 
 
 async def close_check_tasks(
@@ -152,14 +363,31 @@ async def close_check_tasks(
     await session.execute(stmt, rows)
 
 
+async def policy_versions(session: AsyncSession) -> tuple[tuple[str, int, datetime], ...]:
+    """(name, version, when) of every stored policy: any change means a new document."""
+    stmt = select(Policy.name, Policy.version, Policy.updated_at).order_by(Policy.name)
+    return tuple((row.name, row.version, row.updated_at) for row in await session.execute(stmt))
+
+
 async def get_policy(session: AsyncSession, name: str) -> Policy | None:
     return await session.get(Policy, name)
 
 
 async def insert_rows(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Bulk insert (one executemany) of plain rows."""
-    if rows:
-        await session.execute(insert(table(model)), rows)
+    """Bulk insert of plain rows with the same keys: on PostgreSQL one INSERT ... SELECT over
+    one array per column (one statement, not one per row), elsewhere one executemany."""
+    if not rows:
+        return
+    into = table(model)
+    if dialect_name(session) != "postgresql":
+        await session.execute(insert(into), rows)
+        return
+    names = list(rows[0])
+    arrays = [
+        func.unnest(bindparam(f"a_{name}", [r[name] for r in rows], ARRAY(into.c[name].type)))
+        for name in names
+    ]
+    await session.execute(insert(into).from_select(names, select(*arrays)))
 
 
 async def reports_of(session: AsyncSession, warning_id: str, *, step: str) -> list[WarningReport]:

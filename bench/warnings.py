@@ -1,0 +1,443 @@
+"""Benchmark of the warnings pipeline on real Kafka + PostgreSQL (not a test).
+
+    python bench/warnings.py [--loans 20000] [--events 200000] [--rate 2000] [--seconds 20]
+
+Needs TEST_KAFKA_BOOTSTRAP and TEST_POSTGRES_URL (`make bench` starts both: scripts/bench.sh).
+In one run, on fresh topics (prefix `bench<ts>.`, 3 partitions) and a fresh database:
+
+1. a mixed stream (tests/support/streams.py `bench_stream`: disbursements, repayments - some
+   ahead of their disbursement -, growing interest arrears, classifications, pre-maturity
+   checks, borrower events, group links) is produced to loan-, repayment- and risk-events,
+   keyed by loan (or borrower) id, before anything consumes;
+2. consume-only anchor: an aiokafka loop (fresh group, getmany, earliest, read_committed, each
+   message parsed with `shared.events.parse_event`) until every event is read;
+3. pipeline: the warnings service as a uvicorn process (its Kafka consumer, fresh group, default
+   batch size), from process start until every event id is in `processed_event`;
+4. latency: with the pipeline caught up, `interest.arrears` events on known loans at a steady
+   rate from a producer task; produce (send call) -> its `event_record` row committed (written
+   in the same transaction as the warning it raises), polled every 10 ms from another
+   connection.
+
+Prints a table and, last, one `BENCH {...}` JSON line with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.partitioner import DefaultPartitioner
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from services.warnings.consumer import CONSUMED, CREATED  # noqa: E402
+from shared.events import parse_event  # noqa: E402
+from shared.kafka_admin import ensure_topics  # noqa: E402
+from shared.migrate import upgrade  # noqa: E402
+from tests.support.processes import ServiceProcess  # noqa: E402
+from tests.support.streams import SH, bench_stream, key_of, topic_of  # noqa: E402
+
+POLL_S = 0.010  # latency poll interval (the resolution of the latency figures)
+PIPELINE_POLL_S = 0.5  # count(*) of processed_event: cheap at this pace, +-0.5 s on ~1 min
+PARTITIONS = 3
+THROUGHPUT_TARGET, RATIO_TARGET, P99_TARGET_MS = 5_000, 0.50, 1_000
+
+
+def env(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise SystemExit(f"{name} is not set: run `make bench` (scripts/bench.sh starts it)")
+    return value
+
+
+def dsn(base_url: str, database: str) -> str:
+    url = make_url(base_url).set(drivername="postgresql", database=database)
+    return url.render_as_string(hide_password=False)
+
+
+async def produce_stream(
+    bootstrap: str, prefix: str, events: list[dict[str, Any]]
+) -> tuple[float, int]:
+    """Send the stream in order, keyed by loan (or borrower) id; (seconds, bytes)."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20
+    )
+    await producer.start()
+    size = 0
+    t0 = time.perf_counter()
+    try:
+        futures = []
+        for event in events:
+            raw = orjson.dumps(event)
+            size += len(raw)
+            topic = prefix + topic_of(event)
+            futures.append(await producer.send(topic, raw, key=key_of(event).encode()))
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - t0, size
+
+
+async def consume_only(bootstrap: str, topics: list[str], group: str, total: int) -> float:
+    """The anchor: getmany + parse_event until `total` events are read; seconds from start."""
+    t0 = time.perf_counter()
+    consumer = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    seen = 0
+    try:
+        while seen < total:
+            batch = await consumer.getmany(timeout_ms=500, max_records=500)
+            for records in batch.values():
+                for record in records:
+                    parse_event(record.value or b"")
+                seen += len(records)
+    finally:
+        await consumer.stop()
+    return time.perf_counter() - t0
+
+
+async def fresh_database(base_url: str, name: str) -> str:
+    """CREATE DATABASE + the warnings migrations; returns its SQLAlchemy URL."""
+    conn = await asyncpg.connect(dsn(base_url, "postgres"))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = f"{base_url.rstrip('/')}/{name}"
+    await asyncio.to_thread(upgrade, "warnings", url)
+    return url
+
+
+def service_env(args: argparse.Namespace, url: str, bootstrap: str, prefix: str) -> dict[str, str]:
+    """The warnings service on its fresh database and topics, a fresh group, no sweeps."""
+    env = {
+        "WARNINGS_DATABASE_URL": url,
+        "WARNINGS_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "WARNINGS_KAFKA_TOPIC_PREFIX": prefix,
+        "WARNINGS_CONSUMER_GROUP": f"{prefix}warnings",
+        "WARNINGS_SWEEP_INTERVAL_S": "0",
+        "WARNINGS_LOG_LEVEL": "WARNING",
+    }
+    if args.max_records:
+        env["WARNINGS_CONSUMER_MAX_RECORDS"] = str(args.max_records)
+    return env
+
+
+async def run_pipeline(
+    service: ServiceProcess, db: asyncpg.Connection, total: int, timeout_s: float = 1800
+) -> tuple[float, float]:
+    """Start the service; (seconds to /healthz, seconds until `total` events are processed)."""
+    t0 = time.perf_counter()
+    await asyncio.to_thread(service.start, wait_ready=False, timeout_s=120)
+    started = time.perf_counter() - t0
+    while True:
+        done = await db.fetchval("SELECT count(*) FROM processed_event")
+        if done >= total:
+            return started, time.perf_counter() - t0
+        if time.perf_counter() - t0 > timeout_s:
+            raise SystemExit(f"pipeline: only {done} of {total} after {timeout_s}s")
+        if service.proc is None or service.proc.poll() is not None:
+            raise SystemExit(f"the warnings service exited:\n{service.log_tail()}")
+        await asyncio.sleep(PIPELINE_POLL_S)
+
+
+def arrears_event(event_id: str, loan: tuple[str, str], days: int) -> dict[str, Any]:
+    now = datetime.now(SH)
+    since = (now - timedelta(days=days - 1)).date().isoformat()
+    return {
+        "event_id": event_id,
+        "type": "interest.arrears",
+        "occurred_at": now.isoformat(),
+        "loan_id": loan[0],
+        "org": loan[1],
+        "body": {"amount": "900", "since": since},
+    }
+
+
+# The newest committed latency event of each partition: one index probe per partition.
+LATEST_SQL = """
+SELECT t.p, (SELECT r.event_id FROM event_record r WHERE r.event_id BETWEEN t.lo AND t.hi
+             ORDER BY r.event_id DESC LIMIT 1) AS last
+FROM unnest($1::int[], $2::text[], $3::text[]) AS t(p, lo, hi)
+"""
+
+
+async def latency(
+    bootstrap: str,
+    prefix: str,
+    db: asyncpg.Connection,
+    *,
+    tag: str,
+    loans: list[tuple[str, str]],
+    rate: float,
+    seconds: float,
+    trace: bool = False,
+) -> tuple[list[float], int, int]:
+    """Produce at `rate`/s for `seconds`; per event, ms from send to its committed row.
+    Returns (latencies, events sent, warnings the events raised).
+
+    The consumer commits each partition's events in offset order, so the committed events of
+    a partition are a prefix of what was sent to it: event ids carry the partition and a
+    zero-padded sequence number, and each poll asks only for the newest committed id per
+    partition (instead of probing every pending id, which would load the database under test).
+    """
+    n = int(rate * seconds)
+    partitions = list(range(PARTITIONS))
+    choose = DefaultPartitioner()  # the producer's own choice by key, made explicit
+    queues: list[list[tuple[str, float]]] = [[] for _ in partitions]  # (event id, send time)
+    done = [0 for _ in partitions]
+    latencies: list[tuple[float, float]] = []  # (send time, ms)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+
+    async def produce() -> None:
+        futures = []
+        t0 = time.perf_counter()
+        for k in range(n):
+            due = t0 + k / rate
+            if (wait := due - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            loan = loans[k % len(loans)]
+            key = loan[0].encode()
+            p = choose(key, partitions, partitions)
+            event_id = f"{tag}-lat-p{p}-{len(queues[p]):07d}"
+            # Round 1 raises yellow warnings (or records the signal), round 2 escalates them.
+            raw = orjson.dumps(arrears_event(event_id, loan, (5, 40, 100)[k // len(loans) % 3]))
+            queues[p].append((event_id, time.perf_counter()))
+            topic = prefix + "repayment-events"
+            futures.append(await producer.send(topic, raw, key=key, partition=p))
+        await asyncio.gather(*futures)
+
+    async def poll() -> None:
+        deadline = None
+        while len(latencies) < n:
+            todo = [p for p in partitions if done[p] < len(queues[p])]
+            if todo:
+                lows = [queues[p][done[p]][0] for p in todo]
+                highs = [queues[p][-1][0] for p in todo]
+                rows = await db.fetch(LATEST_SQL, todo, lows, highs)
+                now = time.perf_counter()
+                for row in rows:
+                    if row["last"] is not None:
+                        p, last = row["p"], int(row["last"].rsplit("-", 1)[1])
+                        latencies.extend(
+                            (at, (now - at) * 1000) for _, at in queues[p][done[p] : last + 1]
+                        )
+                        done[p] = last + 1
+            if sum(len(q) for q in queues) == n:
+                deadline = deadline or time.perf_counter() + 60
+                if time.perf_counter() > deadline:
+                    break
+            await asyncio.sleep(POLL_S)
+
+    try:
+        await asyncio.gather(produce(), poll())
+    finally:
+        await producer.stop()
+    if trace:
+        print_trace(latencies)
+    like = f"{tag}-lat-%"
+    committed = await db.fetchval("SELECT count(*) FROM event_record WHERE event_id LIKE $1", like)
+    if committed != len(latencies):
+        raise SystemExit(f"latency: {committed} committed but {len(latencies)} seen in order")
+    raised = await db.fetchval(
+        "SELECT count(*) FROM early_warning WHERE source_event_id LIKE $1", like
+    )
+    return [ms for _, ms in latencies], n, int(raised)
+
+
+def print_trace(latencies: list[tuple[float, float]]) -> None:
+    """Latency by second of sending (to see a backlog build up)."""
+    start = min(at for at, _ in latencies)
+    by_second: dict[int, list[float]] = {}
+    for at, ms in latencies:
+        by_second.setdefault(int(at - start), []).append(ms)
+    for second, values in sorted(by_second.items()):
+        print(f"    t={second:3d}s n={len(values):5d} median {statistics.median(values):7.1f} ms "
+              f"max {max(values):7.1f} ms")  # fmt: skip
+
+
+async def drop_everything(bootstrap: str, topics: list[str], base_url: str, name: str) -> None:
+    """Leave the shared servers as we found them: our topics and database go."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        if mine := [t for t in topics if t in existing]:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(dsn(base_url, "postgres"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    bootstrap, pg = env("TEST_KAFKA_BOOTSTRAP"), env("TEST_POSTGRES_URL").rstrip("/")
+    tag = f"bench{int(time.time())}"
+    prefix, db_name = tag + ".", f"bench_{tag}"
+    load_start = os.getloadavg()[0]
+    print(
+        f"machine: {os.cpu_count()} cores ({cpu_model()}), {datetime.now().isoformat()[:19]}, "
+        f"load average {load_start:.2f} (other work on the machine skews every figure)"
+    )
+    events = bench_stream(tag, args.loans, args.events)
+    total = len(events)
+    all_topics = [prefix + t for t in CREATED]
+    log_path = ROOT / "var" / f"{tag}-warnings.log"
+    log_path.parent.mkdir(exist_ok=True)
+    try:
+        await ensure_topics(bootstrap, all_topics, partitions=PARTITIONS, replication=1)
+        produce_s, size = await produce_stream(bootstrap, prefix, events)
+        print(f"produced {total} events ({size / 1e6:.1f} MB) in {produce_s:.1f} s")
+        topics = [prefix + t for t in CONSUMED]
+        anchor_s = await consume_only(bootstrap, topics, f"{tag}-anchor", total)
+        print(f"consume-only loop: {anchor_s:.1f} s")
+        url = await fresh_database(pg, db_name)
+        service = ServiceProcess("warnings", service_env(args, url, bootstrap, prefix), log_path)
+        db = await asyncpg.connect(dsn(pg, db_name))
+        try:
+            startup_s, pipeline_s = await run_pipeline(service, db, total)
+            print(f"pipeline: {pipeline_s:.1f} s (of which {startup_s:.1f} s to /healthz)")
+            stream_warnings = int(await db.fetchval("SELECT count(*) FROM early_warning"))
+            loans = [(e["loan_id"], e["org"]) for e in events if e["type"] == "loan.disbursed"]
+            random.Random(3).shuffle(loans)
+            lat, sent, raised = await latency(
+                bootstrap,
+                prefix,
+                db,
+                tag=tag,
+                loans=loans,
+                rate=args.rate,
+                seconds=args.seconds,
+                trace=args.trace,
+            )
+        finally:
+            await db.close()
+            service.stop()
+    except BaseException:
+        print(f"failed; the service's log is {log_path}", file=sys.stderr)
+        raise
+    finally:
+        if not args.keep:
+            await drop_everything(bootstrap, all_topics, pg, db_name)
+    if not args.keep:
+        log_path.unlink(missing_ok=True)
+    return {
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "loadavg_start": round(load_start, 2),
+        "loadavg_end": round(os.getloadavg()[0], 2),
+        "max_records": args.max_records or "default",
+        "events": total,
+        "loans": args.loans,
+        "consume_only_eps": round(total / anchor_s),
+        "pipeline_eps": round(total / pipeline_s),
+        "pipeline_s": round(pipeline_s, 2),
+        "pipeline_startup_s": round(startup_s, 2),
+        "pipeline_eps_after_startup": round(total / (pipeline_s - startup_s)),
+        "ratio": round(anchor_s / pipeline_s, 3),
+        "latency_rate": args.rate,
+        "latency_sent": sent,
+        "latency_seen": len(lat),
+        "latency_raised": raised,
+        "latency_poll_ms": POLL_S * 1000,
+        "p50_ms": round(percentile(lat, 50), 1) if lat else None,
+        "p95_ms": round(percentile(lat, 95), 1) if lat else None,
+        "p99_ms": round(percentile(lat, 99), 1) if lat else None,
+        "stream_warnings": stream_warnings,
+    }
+
+
+def report(r: dict[str, Any]) -> None:
+    def ok(met: bool) -> str:
+        return "met" if met else "NOT MET"
+
+    ratio_ok = r["ratio"] >= RATIO_TARGET
+    eps_ok = r["pipeline_eps"] >= THROUGHPUT_TARGET
+    p99_ok = (
+        r["p99_ms"] is not None
+        and r["p99_ms"] < P99_TARGET_MS
+        and r["latency_seen"] == r["latency_sent"]
+    )
+    rows = [
+        ("consume-only loop (getmany + parse)", f"{r['consume_only_eps']:>8} events/s", ""),
+        ("pipeline, Kafka -> committed", f"{r['pipeline_eps']:>8} events/s",
+         f">= {THROUGHPUT_TARGET}: {ok(eps_ok)}"),
+        ("  excluding process start-up", f"{r['pipeline_eps_after_startup']:>8} events/s", ""),
+        ("pipeline / consume-only", f"{r['ratio'] * 100:>8.1f} %",
+         f">= {RATIO_TARGET:.0%}: {ok(ratio_ok)}"),
+        (f"latency p50 at {r['latency_rate']:g}/s", f"{r['p50_ms']:>8} ms", ""),
+        (f"latency p95 at {r['latency_rate']:g}/s", f"{r['p95_ms']:>8} ms", ""),
+        (f"latency p99 at {r['latency_rate']:g}/s", f"{r['p99_ms']:>8} ms",
+         f"< {P99_TARGET_MS} ms: {ok(p99_ok)}"),
+    ]  # fmt: skip
+    print(
+        f"\n{r['events']} events over {r['loans']} loans ({r['stream_warnings']} warnings), "
+        f"{r['cores']} cores, {r['date']}, load average {r['loadavg_start']} -> "
+        f"{r['loadavg_end']}, consumer max records {r['max_records']}"
+    )
+    for label, value, target in rows:
+        print(f"  {label:<38} {value:<18} {target}")
+    print(
+        f"  latency: {r['latency_seen']} of {r['latency_sent']} events seen committed, "
+        f"{r['latency_raised']} raised a new warning; polled every {r['latency_poll_ms']:.0f} ms, "
+        "so each figure is high by at most one poll (+ the ~1 ms query)"
+    )
+    print("BENCH " + orjson.dumps({"bench": "warnings", **r}).decode(), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--loans", type=int, default=20_000)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--rate", type=float, default=2_000, help="latency phase, events/s")
+    parser.add_argument("--seconds", type=float, default=20, help="latency phase duration")
+    parser.add_argument("--keep", action="store_true", help="keep the topics and database")
+    parser.add_argument("--trace", action="store_true", help="latency by second of sending")
+    parser.add_argument(
+        "--max-records", type=int, help="WARNINGS_CONSUMER_MAX_RECORDS (default: the service's)"
+    )
+    report(asyncio.run(bench(parser.parse_args())))
+
+
+if __name__ == "__main__":
+    main()
