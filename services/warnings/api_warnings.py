@@ -10,12 +10,14 @@ from services.warnings import queries, workflow
 from services.warnings.deps import (
     ManagerDep,
     NowDep,
+    OutboxDep,
     ReaderDep,
     ReporterDep,
     ResolverDep,
     TzDep,
     WarningDep,
 )
+from services.warnings.publish import publish
 from services.warnings.schemas import (
     HistoryRead,
     MitigationCreate,
@@ -72,12 +74,18 @@ async def list_warnings(
 
 @router.post("", status_code=201, response_model=WarningRead)
 async def raise_warning(
-    body: WarningCreate, session: SessionDep, caller: ReporterDep, now: NowDep, tz: TzDep
+    body: WarningCreate,
+    session: SessionDep,
+    caller: ReporterDep,
+    now: NowDep,
+    tz: TzDep,
+    outbox: OutboxDep,
 ) -> WarningRead:
     """W9: raise a warning by hand (officers, or head office from inspections)."""
     if not caller.sees(body.org):
         raise Forbidden(f"G4: /org: {body.org} is outside your subtree {caller.org}")
-    warning = await workflow.raise_by_hand(session, body, caller=caller, now=now, tz=tz)
+    warning, changes = await workflow.raise_by_hand(session, body, caller=caller, now=now, tz=tz)
+    await publish(outbox, session, changes, now)
     return WarningRead.model_validate(warning)
 
 
@@ -101,10 +109,12 @@ async def report(
     caller: ReporterDep,
     now: NowDep,
     tz: TzDep,
+    outbox: OutboxDep,
 ) -> WarningRead:
     """W10/W12: report to the branch (sub-branch) or to head office (branch)."""
     _may_report(caller, body.step)
     await workflow.report(session, warning, body, caller=caller, now=now, tz=tz)
+    await publish(outbox, session, [(warning, "warning.reported")], now)
     return WarningRead.model_validate(warning)
 
 
@@ -142,8 +152,14 @@ async def mitigate(
 
 @router.post("/{warning_id}/resolve", response_model=WarningRead)
 async def resolve(
-    body: ResolveCreate, warning: WarningDep, session: SessionDep, caller: ResolverDep, now: NowDep
+    body: ResolveCreate,
+    warning: WarningDep,
+    session: SessionDep,
+    caller: ResolverDep,
+    now: NowDep,
+    outbox: OutboxDep,
 ) -> WarningRead:
     """W10: resolve with a reason, or close as written off."""
     await workflow.resolve(session, warning, body, caller=caller, now=now)
+    await publish(outbox, session, [(warning, "warning.resolved")], now)
     return WarningRead.model_validate(warning)

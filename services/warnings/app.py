@@ -11,15 +11,29 @@ from fastapi import FastAPI
 from services.warnings import api_events, api_ops, api_warnings, sweeps
 from services.warnings.config import Settings
 from services.warnings.consumer import consumer_running, run_consumer
+from services.warnings.models import OutboxEvent
 from services.warnings.service import ingest_handler
+from services.warnings.store import table
 from shared.app import ServiceSpec, build_app
 from shared.clock import Clock
+from shared.events import Topic
+from shared.outbox import outbox_lifespan
+
+# W16: warning changes go out on `warning-events` through the outbox (with a broker; in the
+# embedded mode nobody else could receive them, so they are not kept).
+publish_warnings = outbox_lifespan(
+    table(OutboxEvent), topics=[Topic.WARNING.value], embedded_delivery=False
+)
 
 
 @asynccontextmanager
 async def background(app: FastAPI) -> AsyncIterator[None]:
     """The Kafka consumer (with a broker) and the periodic sweep (W14)."""
-    async with run_consumer(app), sweeps.run_periodically(app):
+    async with (
+        publish_warnings(app),
+        run_consumer(app),
+        sweeps.run_periodically(app),
+    ):
         yield
 
 

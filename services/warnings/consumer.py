@@ -42,7 +42,7 @@ async def run_consumer(app: FastAPI) -> AsyncIterator[None]:
         ),
         sessionmaker=app.state.sessionmaker,
         processed_table=PROCESSED_TABLE,
-        handler=event_handler(app.state.tz, app.state.clock),
+        handler=event_handler(app.state.tz, app.state.clock, app.state.outbox),
         producer=app.state.producer,
         metrics=app.state.metrics,
     )

@@ -12,6 +12,7 @@ from services.warnings.models import EarlyWarning
 from shared.auth import Caller, Role, allow
 from shared.db import SessionDep
 from shared.errors import NotFound
+from shared.outbox import Outbox
 
 READERS = (
     Role.OFFICER,
@@ -63,3 +64,12 @@ async def scoped_warning(
 
 
 WarningDep = Annotated[EarlyWarning, Depends(scoped_warning)]
+
+
+def get_outbox(request: Request) -> Outbox | None:
+    """Where warning changes go out (W16); None before the app has started."""
+    outbox: Outbox | None = getattr(request.app.state, "outbox", None)
+    return outbox
+
+
+OutboxDep = Annotated[Outbox | None, Depends(get_outbox)]

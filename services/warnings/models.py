@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import ServiceBase, UtcDateTime, new_metadata
 from shared.inbox import ProcessedEventMixin
+from shared.outbox import OutboxEventMixin
 
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
 Money = Numeric(18, 2)
@@ -239,3 +240,7 @@ class Policy(Base):
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[str] = mapped_column(String(128))
+
+
+class OutboxEvent(OutboxEventMixin, Base):
+    """Warning changes to publish on `warning-events`, written with the change (W16)."""

@@ -23,6 +23,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from services.warnings import policies, store
 from services.warnings.deadlines import compute_deadlines
 from services.warnings.models import EarlyWarning, ParkedEvent, ProcessedEvent, WarningHistory
+from services.warnings.publish import publish
 from services.warnings.rules import decide_escalation, group_contagion_targets
 from services.warnings.signals import Signal, exposure, signal_for
 from services.warnings.store import LoanRow
@@ -39,6 +40,7 @@ from shared.events import (
     parse_event,
 )
 from shared.inbox import apply_once
+from shared.outbox import Outbox
 from shared.transport import Handler
 
 PROCESSED_TABLE: Table = ProcessedEvent.__table__  # type: ignore[assignment]
@@ -511,8 +513,9 @@ class Subject:
     loan: HasMaturity | None
 
 
-def event_handler(tz: ZoneInfo, clock: Clock) -> Handler:
-    """The consumer's handler: apply a deduplicated batch (W18)."""
+def event_handler(tz: ZoneInfo, clock: Clock, outbox: Outbox | None = None) -> Handler:
+    """The consumer's handler: apply a deduplicated batch (W18) and announce the warnings it
+    raised or escalated on `warning-events` through the outbox, in the same transaction (W16)."""
 
     cached: dict[tuple[tuple[str, int, datetime], ...], policies.Policies] = {}
 
@@ -527,6 +530,8 @@ def event_handler(tz: ZoneInfo, clock: Clock) -> Handler:
         applier = BatchApplier(session, rules=rules, tz=tz, now=clock.now())
         await applier.apply(events)
         await session.flush()
+        changes = [(c.warning, c.change) for c in applier.changes]
+        await publish(outbox, session, changes, applier.now)
 
     return handle
 

@@ -236,7 +236,7 @@ async def raise_by_hand(
     caller: Caller,
     now: datetime,
     tz: ZoneInfo,
-) -> EarlyWarning:
+) -> tuple[EarlyWarning, list[tuple[EarlyWarning, str]]]:
     """W9: a warning raised by an officer or by head office; an open one of the same kind on
     the same loan or borrower escalates instead (W4)."""
     kind = WarningKind(body.kind)
@@ -259,7 +259,8 @@ async def raise_by_hand(
     except RuleInputError as exc:
         raise InvalidInput(exc.detail, pointer=f"/{exc.field}", rule=exc.rule) from None
     await applier.flush()
-    return applier.open[(kind.value, subject.loan_id or subject.borrower_id)]
+    warning = applier.open[(kind.value, subject.loan_id or subject.borrower_id)]
+    return warning, [(c.warning, c.change) for c in applier.changes]
 
 
 _BORROWER_KINDS = frozenset(

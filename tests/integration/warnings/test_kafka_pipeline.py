@@ -9,6 +9,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from services.warnings.app import create_app
 from services.warnings.config import Settings
 from tests.support.apps import serve
@@ -66,6 +68,17 @@ async def test_w18_mixed_stream_via_kafka_equals_direct_application_and_redelive
         await asyncio.sleep(1)  # every partition has caught up with its own copy by now
         assert await warnings_of(client) == expected
 
+        ids = {
+            w["id"]
+            for w in (await client.get("/v1/warnings", params={"limit": 500})).json()["items"]
+        }
+
+    # W16: every warning was announced on warning-events (raised), from the outbox.
+    announced = [
+        orjson.loads(r.value or b"")
+        for r in await read_all(kafka_bootstrap, prefix + "warning-events")
+    ]
+    assert {e["body"]["warning_id"] for e in announced if e["type"] == "warning.raised"} == ids
     dead = await read_all(kafka_bootstrap, prefix + "warnings-dlq")
     assert sorted(r.value for r in dead) == sorted(p[1] for p in poison)
     assert all(dict(r.headers)["reason"].startswith(b"W18") for r in dead)
