@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from sqlalchemy import String, Table, func
+from sqlalchemy import String, Table, bindparam, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,11 +37,18 @@ async def claim(
     """Record the ids in the caller's transaction; return those not seen before."""
     if not event_ids:
         return set()
-    rows = [{"consumer": consumer, "event_id": eid} for eid in dict.fromkeys(event_ids)]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(rows).on_conflict_do_nothing().returning(table.c.event_id)
-    result = await session.execute(stmt)
+    ids = list(dict.fromkeys(event_ids))
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter instead of a VALUES row per id: compiling a 500-row VALUES
+        # statement per batch was about a quarter of the consumer's CPU.
+        rows = select(
+            literal(consumer), func.unnest(bindparam("ids", ids, type_=postgresql.ARRAY(String)))
+        )
+        stmt = postgresql.insert(table).from_select(["consumer", "event_id"], rows)
+        result = await session.execute(stmt.on_conflict_do_nothing().returning(table.c.event_id))
+    else:
+        lite = sqlite.insert(table).on_conflict_do_nothing().returning(table.c.event_id)
+        result = await session.execute(lite, [{"consumer": consumer, "event_id": e} for e in ids])
     return {row[0] for row in result}
 
 
