@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.events import IncomingEvent, parse_event
 from shared.inbox import apply_once
+from shared.kafka_admin import ensure_topics
 from shared.observability import Metrics
 
 log = logging.getLogger("shared.consumer")
@@ -214,3 +217,62 @@ def _reason(exc: ValidationError) -> str:
         "/".join(str(p) for p in err.get("loc", ())) + ": " + str(err.get("msg")) for err in first
     )
     return f"W18: invalid event ({exc.error_count()} errors): {text}"[:1000]
+
+
+def consumer_lifespan(
+    *,
+    consumed: Sequence[str],
+    dlq_topic: str,
+    processed_table: Table,
+    handler: Callable[[FastAPI], BatchHandler],
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """An `extra_lifespan` that, with a broker configured, creates the topics and runs a
+    BatchConsumer (group `settings.consumer_group`) for as long as the app runs; the service
+    settings carry `consumer_group` and `consumer_max_records`. `handler(app)` builds the
+    batch handler once the app's state exists."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings = app.state.settings
+        bootstrap: str | None = settings.kafka_bootstrap_servers
+        if not bootstrap:
+            app.state.consumer = None
+            yield
+            return
+        prefix: str = settings.kafka_topic_prefix
+        await ensure_topics(
+            bootstrap,
+            [prefix + t for t in (*consumed, dlq_topic)],
+            partitions=settings.kafka_partitions,
+            replication=settings.kafka_replication,
+        )
+        consumer = BatchConsumer(
+            ConsumerConfig(
+                bootstrap=bootstrap,
+                group_id=settings.consumer_group,
+                topics=tuple(prefix + t for t in consumed),
+                dlq_topic=prefix + dlq_topic,
+                max_records=settings.consumer_max_records,
+            ),
+            sessionmaker=app.state.sessionmaker,
+            processed_table=processed_table,
+            handler=handler(app),
+            producer=app.state.producer,
+            metrics=app.state.metrics,
+        )
+        await consumer.start()
+        app.state.consumer = consumer
+        try:
+            yield
+        finally:
+            await consumer.stop()
+
+    return lifespan
+
+
+async def consumer_running(app: FastAPI) -> str | None:
+    """Readiness: with a broker configured, the consumer task is alive."""
+    consumer: BatchConsumer | None = getattr(app.state, "consumer", None)
+    if app.state.settings.kafka_bootstrap_servers and (consumer is None or not consumer.running):
+        return "consumer not running"
+    return None

@@ -22,6 +22,7 @@ from services.officers import (
 )
 from services.officers.config import Settings
 from shared.app import ServiceSpec, build_app
+from shared.consumer import consumer_running
 
 
 @asynccontextmanager
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 api_ledger.router,
             ],
             extra_lifespan=lifespan,
-            readiness_checks=[consumer.consumer_running],
+            readiness_checks=[consumer_running],
         ),
     )
 

@@ -10,12 +10,13 @@ from fastapi import FastAPI
 
 from services.warnings import api_events, api_ops, api_warnings, sweeps
 from services.warnings.config import Settings
-from services.warnings.consumer import consumer_running, run_consumer
+from services.warnings.consumer import run_consumer
 from services.warnings.models import OutboxEvent
 from services.warnings.service import ingest_handler
 from services.warnings.store import table
 from shared.app import ServiceSpec, build_app
 from shared.clock import Clock
+from shared.consumer import consumer_running
 from shared.events import Topic
 from shared.outbox import outbox_lifespan
 
