@@ -116,6 +116,7 @@ def main() -> None:
         print(f"  {service:<9} {url(service)}   docs: {url(service)}/docs")
     key = env["GATEWAY_BOOTSTRAP_ADMIN_KEY"]
     print(f"API key (admin over the whole tree): {key}")
+    print(f"Ops dashboard: {url('gateway')}/dashboard#key={key}")
     print(f"  curl -H 'Authorization: Bearer {key}' {url('gateway')}/officers/v1/orgs")
     print("Logs: var/<service>.log. Ctrl-C stops them all.", flush=True)
     while True:
