@@ -4,6 +4,7 @@ with the same body replays (200), another body under the same id is a 409."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -16,6 +17,7 @@ from services.officers.api import OfficerId, visible_officer
 from services.officers.api_common import ReaderDep, RuleRoute, rule
 from services.officers.funds import (
     Account,
+    Move,
     MovementKind,
     plan_deduction,
     plan_deposit,
@@ -110,6 +112,32 @@ async def _answer(
     )
 
 
+async def _post(
+    session: SessionDep,
+    caller: Caller,
+    officer_id: str,
+    body: Any,
+    response: Response,
+    kind: MovementKind,
+    plan: Callable[[], Awaitable[list[Move]]],
+) -> PostedRead:
+    """Post one operation's movements once: a retry with the same operation id replays it."""
+    request, posted = await _begin(session, caller, officer_id, body)
+    if posted is None:
+        posted = await funds_service.write(
+            session,
+            officer_id=officer_id,
+            operation_id=body.operation_id,
+            kind=kind,
+            request=request,
+            moves=await plan(),
+            on=body.on,
+            reference=body.reference,
+            by=caller.subject,
+        )
+    return await _answer(session, officer_id, body.operation_id, posted, response)
+
+
 async def _begin(
     session: SessionDep, caller: Caller, officer_id: str, body: _In
 ) -> tuple[dict[str, Any], Posted | None]:
@@ -137,22 +165,12 @@ async def post_deposit(
 ) -> PostedRead:
     """O30: credit the risk fund or the post deposit; outstanding shortfalls are taken from
     it first, oldest first."""
-    request, posted = await _begin(session, caller, officer_id, body)
-    if posted is None:
+
+    async def plan() -> list[Move]:
         owed = await funds_service.outstanding(session, officer_id)
-        moves = plan_deposit(Account(body.account), body.amount, owed)
-        posted = await funds_service.write(
-            session,
-            officer_id=officer_id,
-            operation_id=body.operation_id,
-            kind=MovementKind.DEPOSIT,
-            request=request,
-            moves=moves,
-            on=body.on,
-            reference=body.reference,
-            by=caller.subject,
-        )
-    return await _answer(session, officer_id, body.operation_id, posted, response)
+        return plan_deposit(Account(body.account), body.amount, owed)
+
+    return await _post(session, caller, officer_id, body, response, MovementKind.DEPOSIT, plan)
 
 
 @router.post(
@@ -171,22 +189,12 @@ async def post_deduction(
 ) -> PostedRead:
     """O30: take a compensation from the risk fund, then the post deposit; the rest is a
     shortfall carried forward to later deposits."""
-    request, posted = await _begin(session, caller, officer_id, body)
-    if posted is None:
+
+    async def plan() -> list[Move]:
         current = await funds_service.balances(session, officer_id)
-        moves = plan_deduction(current, body.amount, body.loan_id)
-        posted = await funds_service.write(
-            session,
-            officer_id=officer_id,
-            operation_id=body.operation_id,
-            kind=MovementKind.DEDUCTION,
-            request=request,
-            moves=moves,
-            on=body.on,
-            reference=body.reference,
-            by=caller.subject,
-        )
-    return await _answer(session, officer_id, body.operation_id, posted, response)
+        return plan_deduction(current, body.amount, body.loan_id)
+
+    return await _post(session, caller, officer_id, body, response, MovementKind.DEDUCTION, plan)
 
 
 @router.post(
@@ -206,8 +214,8 @@ async def post_refund(
     """O31: a repaid loan's deductions go back to the accounts they came from (and its
     outstanding shortfall is cancelled), except for an unsecured loan that became NPL or was
     over a year in interest arrears (409 naming O31)."""
-    request, posted = await _begin(session, caller, officer_id, body)
-    if posted is None:
+
+    async def plan() -> list[Move]:
         ok, why = refundable(
             body.collateral,
             became_npl=body.became_npl,
@@ -219,18 +227,9 @@ async def post_refund(
         moves = plan_refund(taken, owed, body.loan_id)
         if not moves:
             raise Conflict(f"O31: nothing was deducted for loan {body.loan_id}, or it was refunded")
-        posted = await funds_service.write(
-            session,
-            officer_id=officer_id,
-            operation_id=body.operation_id,
-            kind=MovementKind.REFUND,
-            request=request,
-            moves=moves,
-            on=body.on,
-            reference=body.reference,
-            by=caller.subject,
-        )
-    return await _answer(session, officer_id, body.operation_id, posted, response)
+        return moves
+
+    return await _post(session, caller, officer_id, body, response, MovementKind.REFUND, plan)
 
 
 @router.get("/officers/{officer_id}/funds", response_model=StatementRead, tags=["funds"])
