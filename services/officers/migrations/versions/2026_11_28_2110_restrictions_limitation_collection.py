@@ -1,0 +1,21 @@
+"""borrower links, limitation interruptions, lending restrictions, collection plans (O20, O21, O23)
+
+Revision ID: 5d0c6a1f0006
+Revises: 5d0c6a1f0005
+Create Date: 2026-11-28
+"""
+
+from collections.abc import Sequence
+
+revision: str = "5d0c6a1f0006"
+down_revision: str | None = "5d0c6a1f0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
