@@ -3,9 +3,12 @@ appointment workflow (O2), the annual review (O3) and the collection assignment 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers import appointments, certification, store
 from services.officers.api import OfficerId, visible_officer
@@ -22,7 +25,7 @@ from services.officers.api_common import (
     now_utc,
     rule,
 )
-from services.officers.models import Appointment, CollectionAssignment
+from services.officers.models import Appointment, CollectionAssignment, Officer
 from services.officers.rules_common import RuleError
 from services.officers.schemas_people import (
     AppointmentCreate,
@@ -182,8 +185,22 @@ async def officer_appointments(
     ]
 
 
-def _refused(exc: RuleError) -> Exception:
-    return invalid(exc) if exc.field else conflict(exc)
+async def _advance(
+    session: AsyncSession,
+    caller: Caller,
+    appointment_id: str,
+    today: date,
+    step: Callable[[Appointment, Officer], Awaitable[None]],
+) -> AppointmentRead:
+    """One O2 workflow step on a visible appointment; a refused rule names its field or is a
+    conflict."""
+    appt = await _appointment(session, caller, appointment_id)
+    officer = await visible_officer(session, caller, appt.officer_id)
+    try:
+        await step(appt, officer)
+    except RuleError as exc:
+        raise (invalid(exc) if exc.field else conflict(exc)) from None
+    return await appointments.appointment_read(session, appt, officer, today)
 
 
 @router.post(
@@ -200,9 +217,8 @@ async def risk_opinion(
     appointment_id: Annotated[Id, Path()],
 ) -> AppointmentRead:
     """O2 step 2: the risk department's first opinion (favourable or not)."""
-    appt = await _appointment(session, caller, appointment_id)
-    officer = await visible_officer(session, caller, appt.officer_id)
-    try:
+
+    async def step(appt: Appointment, _officer: Officer) -> None:
         await appointments.opinion(
             session,
             appt,
@@ -212,9 +228,8 @@ async def risk_opinion(
             at=now_utc(),
             today=today,
         )
-    except RuleError as exc:
-        raise _refused(exc) from None
-    return await appointments.appointment_read(session, appt, officer, today)
+
+    return await _advance(session, caller, appointment_id, today, step)
 
 
 @router.post(
@@ -233,9 +248,8 @@ async def committee_decision(
     """O2 step 3: the loan review committee appoints or rejects; appointing needs the risk
     opinion and every precondition met on the decision date, and starts the protection
     period of a first appointment (O4)."""
-    appt = await _appointment(session, caller, appointment_id)
-    officer = await visible_officer(session, caller, appt.officer_id)
-    try:
+
+    async def step(appt: Appointment, officer: Officer) -> None:
         await appointments.decision(
             session,
             appt,
@@ -246,9 +260,8 @@ async def committee_decision(
             at=now_utc(),
             today=today,
         )
-    except RuleError as exc:
-        raise _refused(exc) from None
-    return await appointments.appointment_read(session, appt, officer, today)
+
+    return await _advance(session, caller, appointment_id, today, step)
 
 
 @router.post(
