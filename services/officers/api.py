@@ -37,6 +37,7 @@ from shared.auth import Caller, Forbidden, narrowest
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.events import Id
+from shared.openapi import also
 from shared.org import ORG_PATTERN, OrgPath
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
@@ -55,6 +56,7 @@ async def visible_officer(session: SessionDep, caller: Caller, officer_id: str) 
 @router.post(
     "/orgs",
     status_code=201,
+    responses=also(200, model=OrgNodeRead, description="a repeat of the same node returns it"),
     response_model=OrgNodeRead,
     tags=["organisation"],
     openapi_extra=rule("O7"),
@@ -114,6 +116,7 @@ async def update_org(
 @router.post(
     "/officers",
     status_code=201,
+    responses=also(200, model=OfficerRead, description="a repeat of the same officer returns it"),
     response_model=OfficerRead,
     tags=["officers"],
     openapi_extra=rule("O2"),

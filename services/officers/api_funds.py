@@ -1,5 +1,6 @@
-"""Routes of the compensation accounts (O30-O31): deposits, deductions with shortfall carried
-forward, refunds, and the statement. Every post carries the caller's `operation_id`: a retry
+"""Routes of the compensation accounts (O30-O31, O35): deposits, deductions with shortfall
+carried forward, refunds, the escrow of a retiree's mortgage loans in disposal, and the
+statement. Every post carries the caller's `operation_id`: a retry
 with the same body replays (200), another body under the same id is a 409."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.officers import funds_service
@@ -21,6 +22,8 @@ from services.officers.funds import (
     MovementKind,
     plan_deduction,
     plan_deposit,
+    plan_escrow,
+    plan_escrow_release,
     plan_refund,
     refundable,
 )
@@ -28,7 +31,8 @@ from services.officers.funds_service import Posted
 from services.officers.liability import Collateral
 from shared.auth import Caller, Role, allow
 from shared.db import SessionDep
-from shared.errors import Conflict
+from shared.errors import Conflict, InvalidInput
+from shared.openapi import also
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
 FundsWriterDep = Annotated[Caller, Depends(allow(Role.HEAD_OFFICE, Role.RISK))]
@@ -60,6 +64,27 @@ class RefundIn(_In):
     interest_arrears_over_year: bool = False
 
 
+class EscrowLoanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    loan_id: str = Field(min_length=1, max_length=64)
+    amount: Amount = Field(description="the loan's buy-out amount (O33), yuan")
+
+
+class EscrowIn(_In):
+    loans: list[EscrowLoanIn] = Field(min_length=1, max_length=500)
+    performance_pay: Annotated[Decimal, Field(ge=0, le=Decimal("1e15"), decimal_places=2)] = Field(
+        default=Decimal(0), description="retirement-year performance pay available"
+    )
+
+
+class EscrowReleaseIn(_In):
+    outcome: Literal["no_loss", "loss"]
+    loss: Annotated[Decimal, Field(gt=0, le=Decimal("1e15"), decimal_places=2)] | None = Field(
+        default=None, description="the bank's loss on disposal (recorded with the operation)"
+    )
+
+
 class MovementRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -77,6 +102,7 @@ class BalancesRead(BaseModel):
     risk_fund: Decimal
     post_deposit: Decimal
     shortfall: Decimal = Field(description="owed by the officer, carried forward (O30)")
+    escrow: Decimal = Field(description="held for mortgage loans in disposal (O35)")
 
 
 class PostedRead(BaseModel):
@@ -92,11 +118,16 @@ class StatementRead(BaseModel):
     movements: list[MovementRead]
 
 
+# A retry with the same operation_id is a replay: 200 with the first answer.
+REPLAYED = also(200, model=PostedRead, description="a replay of the same operation_id")
+
+
 def _balances(b: dict[Account, Decimal]) -> BalancesRead:
     return BalancesRead(
         risk_fund=b[Account.RISK_FUND],
         post_deposit=b[Account.POST_DEPOSIT],
         shortfall=b[Account.SHORTFALL],
+        escrow=b[Account.ESCROW],
     )
 
 
@@ -120,9 +151,11 @@ async def _post(
     response: Response,
     kind: MovementKind,
     plan: Callable[[], Awaitable[list[Move]]],
+    extra: dict[str, Any] | None = None,
 ) -> PostedRead:
-    """Post one operation's movements once: a retry with the same operation id replays it."""
-    request, posted = await _begin(session, caller, officer_id, body)
+    """Post one operation's movements once: a retry with the same operation id replays it
+    (`extra`: request parts outside the body, e.g. a path id, that a replay must match)."""
+    request, posted = await _begin(session, caller, officer_id, body, extra)
     if posted is None:
         posted = await funds_service.write(
             session,
@@ -139,11 +172,11 @@ async def _post(
 
 
 async def _begin(
-    session: SessionDep, caller: Caller, officer_id: str, body: _In
+    session: SessionDep, caller: Caller, officer_id: str, body: _In, extra: dict[str, Any] | None
 ) -> tuple[dict[str, Any], Posted | None]:
     await visible_officer(session, caller, officer_id)
     await funds_service.lock_officer(session, officer_id)
-    request = body.model_dump(mode="json")
+    request = body.model_dump(mode="json") | (extra or {})
     return request, await funds_service.find_operation(
         session, officer_id, body.operation_id, request
     )
@@ -152,6 +185,7 @@ async def _begin(
 @router.post(
     "/officers/{officer_id}/funds/deposits",
     status_code=201,
+    responses=REPLAYED,
     response_model=PostedRead,
     tags=["funds"],
     openapi_extra=rule("O30"),
@@ -176,6 +210,7 @@ async def post_deposit(
 @router.post(
     "/officers/{officer_id}/funds/deductions",
     status_code=201,
+    responses=REPLAYED,
     response_model=PostedRead,
     tags=["funds"],
     openapi_extra=rule("O30"),
@@ -200,6 +235,7 @@ async def post_deduction(
 @router.post(
     "/officers/{officer_id}/funds/refunds",
     status_code=201,
+    responses=REPLAYED,
     response_model=PostedRead,
     tags=["funds"],
     openapi_extra=rule("O31"),
@@ -223,6 +259,10 @@ async def post_refund(
         )
         if not ok:
             raise Conflict(why)
+        if await funds_service.escrow_held(session, officer_id, body.loan_id) > 0:
+            raise Conflict(f"O35: loan {body.loan_id} is in escrow: release it when disposal ends")
+        if await funds_service.escrow_kept(session, officer_id, body.loan_id):
+            raise Conflict(f"O35: loan {body.loan_id} ended with a loss: its buy-out stands")
         taken, owed = await funds_service.loan_position(session, officer_id, body.loan_id)
         moves = plan_refund(taken, owed, body.loan_id)
         if not moves:
@@ -230,6 +270,80 @@ async def post_refund(
         return moves
 
     return await _post(session, caller, officer_id, body, response, MovementKind.REFUND, plan)
+
+
+@router.post(
+    "/officers/{officer_id}/funds/escrow",
+    status_code=201,
+    responses=REPLAYED,
+    response_model=PostedRead,
+    tags=["funds"],
+    openapi_extra=rule("O35"),
+)
+async def post_escrow(
+    session: SessionDep,
+    caller: FundsWriterDep,
+    officer_id: OfficerId,
+    body: EscrowIn,
+    response: Response,
+) -> PostedRead:
+    """O35: a retiree's mortgage loans still in litigation or disposal are bought out into
+    escrow, paid from the risk fund, then the post deposit, then the retirement year's
+    performance pay; what they cannot cover is a shortfall carried forward (O30). A loan
+    already in escrow, or one the ledger shows is not this officer's mortgage in disposal, is a
+    409 naming O35."""
+    ids = [x.loan_id for x in body.loans]
+    for i, loan_id in enumerate(ids):
+        if loan_id in ids[:i]:
+            raise InvalidInput(
+                f"duplicate loan_id {loan_id!r}", pointer=f"/loans/{i}/loan_id", rule="O35"
+            )
+
+    async def plan() -> list[Move]:
+        for loan_id in ids:
+            if await funds_service.escrow_held(session, officer_id, loan_id) > 0:
+                raise Conflict(f"O35: loan {loan_id} is already in escrow")
+            await funds_service.check_escrow_loan(session, officer_id, loan_id)
+        current = await funds_service.balances(session, officer_id)
+        loans = [(x.loan_id, x.amount) for x in body.loans]
+        return plan_escrow(current, loans, body.performance_pay).moves
+
+    return await _post(session, caller, officer_id, body, response, MovementKind.ESCROW_IN, plan)
+
+
+@router.post(
+    "/officers/{officer_id}/funds/escrow/{loan_id}/release",
+    status_code=201,
+    responses=REPLAYED,
+    response_model=PostedRead,
+    tags=["funds"],
+    openapi_extra=rule("O35"),
+)
+async def post_escrow_release(
+    session: SessionDep,
+    caller: FundsWriterDep,
+    officer_id: OfficerId,
+    loan_id: Annotated[str, Path(min_length=1, max_length=64)],
+    body: EscrowReleaseIn,
+    response: Response,
+) -> PostedRead:
+    """O35: disposal of a loan in escrow ended. `no_loss`: the escrow is refunded and every
+    account gets back what it gave for the loan (its outstanding shortfall is cancelled);
+    `loss`: the escrow is kept, the buy-out stands. Nothing in escrow is a 409 naming O35."""
+    if body.outcome == "no_loss" and body.loss is not None:
+        raise InvalidInput("a loss amount needs outcome 'loss'", pointer="/loss", rule="O35")
+
+    async def plan() -> list[Move]:
+        held = await funds_service.escrow_held(session, officer_id, loan_id)
+        if held <= 0:
+            raise Conflict(f"O35: nothing is held in escrow for loan {loan_id}")
+        taken, owed = await funds_service.loan_position(session, officer_id, loan_id)
+        return plan_escrow_release(held, taken, owed, loan_id, loss=body.outcome == "loss")
+
+    kind = MovementKind.ESCROW_KEPT if body.outcome == "loss" else MovementKind.ESCROW_RELEASE
+    return await _post(
+        session, caller, officer_id, body, response, kind, plan, extra={"loan_id": loan_id}
+    )
 
 
 @router.get("/officers/{officer_id}/funds", response_model=StatementRead, tags=["funds"])

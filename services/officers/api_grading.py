@@ -35,6 +35,7 @@ from services.officers.schemas_records import ComputeRead
 from shared.auth import narrowest
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
+from shared.openapi import also
 from shared.org import OrgPath
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
@@ -135,6 +136,7 @@ async def policy_history(
 @router.put(
     "/policies/{kind}/{year}",
     response_model=PolicyRead,
+    responses=also(201, model=PolicyRead, description="the first version stored for the year"),
     tags=["policies"],
     openapi_extra=rule("O6-O14, O36"),
 )
@@ -189,6 +191,7 @@ _FIGURES_BODY = {
 @router.put(
     "/officers/{officer_id}/figures/{year}",
     response_model=FiguresRead,
+    responses=also(201, model=FiguresRead, description="the first figures stored for the year"),
     tags=["figures"],
     openapi_extra={**_FIGURES_BODY, **rule("O13")},
 )

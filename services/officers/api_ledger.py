@@ -10,12 +10,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from services.officers import ledger_service, policies
+from services.officers import ledger_service, policies, responsibility_service
 from services.officers.api import OfficerId, visible_officer
 from services.officers.api_common import ReaderDep, RuleRoute, StaffDep, TodayDep, rule
 from services.officers.ledger import loan_state, overdue_days
 from services.officers.liability import Collateral, LoanClass, count_npl
 from services.officers.models_ledger import LedgerLoan, ProcessedEvent
+from services.officers.schemas_responsibility import EffectiveRead, PartRead
 from shared.auth import Caller, Forbidden, Role, allow
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound, invalid_from_pydantic
@@ -59,6 +60,9 @@ class LoanRead(BaseModel):
     management_responsible: str | None
     npl_counted: bool = Field(description="O22 on the reading date")
     npl_reason: str
+    effective_management: EffectiveRead | None = Field(default=None, description="O17, Art. 27")
+    parts: list[PartRead] | None = Field(default=None, description="O19 refinancing parts")
+    responsible_balance: Decimal | None = Field(default=None, description="in an officer's book")
     responsibility: list[ResponsibilityRead] | None = None
 
 
@@ -105,6 +109,10 @@ async def _loan_read(session: SessionDep, loan: LedgerLoan, on: date, *, history
         p,
     )
     rows = await ledger_service.responsibility(session, loan.loan_id) if history else None
+    who = await responsibility_service.effective(session, loan)
+    parts = responsibility_service.split(
+        loan, await responsibility_service.parts_of(session, loan.loan_id)
+    )
     return LoanRead(
         loan_id=loan.loan_id,
         org_id=loan.org_id,
@@ -124,6 +132,14 @@ async def _loan_read(session: SessionDep, loan: LedgerLoan, on: date, *, history
         management_responsible=loan.management_responsible,
         npl_counted=verdict.counted,
         npl_reason=f"O22: {verdict.reason}",
+        effective_management=EffectiveRead(
+            officer_id=who.officer_id, fallback=who.fallback, head_of=who.head_of
+        ),
+        parts=[
+            PartRead(part=p.part, amount=p.amount, balance=b, first_responsible=p.first_responsible)
+            for p, b in parts
+        ]
+        or None,
         responsibility=None
         if rows is None
         else [ResponsibilityRead.model_validate(r) for r in rows],
@@ -234,15 +250,22 @@ async def officer_book(
     today: TodayDep,
     role: Annotated[Literal["first", "management"], Query()] = "management",
 ) -> OfficerBookRead:
-    """The loans an officer is responsible for now, with the O22 responsible NPL balance."""
+    """The loans an officer is responsible for now, with the O22 responsible NPL balance:
+    management includes loans falling to the officer as office head (O17), first counts only
+    the officer's part of a refinanced loan (O19)."""
     await visible_officer(session, caller, officer_id)
-    loans = await ledger_service.loans_of(session, officer_id, role)
-    rows = [await _loan_read(session, x, today, history=False) for x in loans]
+    rows = []
+    for entry in await responsibility_service.book(session, officer_id, role):
+        row = await _loan_read(session, entry.loan, today, history=False)
+        row.responsible_balance = entry.share
+        rows.append(row)
     return OfficerBookRead(
         officer_id=officer_id,
         role=role,
         on=today,
         loans=rows,
-        balance=sum((r.balance for r in rows), Decimal(0)),
-        npl_balance=sum((r.balance for r in rows if r.npl_counted), Decimal(0)),
+        balance=sum((r.responsible_balance or Decimal(0) for r in rows), Decimal(0)),
+        npl_balance=sum(
+            (r.responsible_balance or Decimal(0) for r in rows if r.npl_counted), Decimal(0)
+        ),
     )

@@ -45,6 +45,7 @@ from shared.auth import Caller, Role, allow
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
 from shared.events import Id
+from shared.openapi import also
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
 CollectionDep = Annotated[Caller, Depends(allow(Role.SUB_BRANCH, Role.HEAD_OFFICE))]
@@ -57,6 +58,7 @@ def _role(caller: Caller, needed: Role) -> str:
 @router.post(
     "/exams",
     status_code=201,
+    responses=also(200, model=ExamRead, description="a repeat returns the stored exam"),
     response_model=ExamRead,
     tags=["certification"],
     openapi_extra=rule("O1"),
@@ -130,6 +132,9 @@ async def _appointment(session: SessionDep, caller: Caller, appointment_id: str)
 @router.post(
     "/appointments",
     status_code=201,
+    responses=also(
+        200, model=AppointmentRead, description="a repeat returns the stored application"
+    ),
     response_model=AppointmentRead,
     tags=["appointment"],
     openapi_extra=rule("O2"),
@@ -267,6 +272,7 @@ async def committee_decision(
 @router.post(
     "/officers/{officer_id}/reviews",
     status_code=201,
+    responses=also(200, model=ReviewRead, description="a repeat returns the stored review"),
     response_model=ReviewRead,
     tags=["certification"],
     openapi_extra=rule("O3"),
@@ -301,7 +307,7 @@ async def collection_result(
     session: SessionDep,
     caller: CollectionDep,
     today: TodayDep,
-    assignment_id: Annotated[int, Path(ge=1)],
+    assignment_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
 ) -> CollectionAssignmentRead:
     """O5: the result of the 6-month collection assignment, once it has run: met -> the
     officer may be put forward again (O2); not met -> no re-appointment."""

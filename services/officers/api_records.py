@@ -35,6 +35,7 @@ from services.officers.schemas_records import (
 from shared.auth import narrowest
 from shared.db import SessionDep
 from shared.errors import InvalidInput
+from shared.openapi import also
 from shared.org import OrgPath
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
@@ -99,6 +100,7 @@ def _subtype(data: DossierEntryCreate) -> str | None:
 @router.post(
     "/officers/{officer_id}/dossier",
     status_code=201,
+    responses=also(200, model=DossierEntryRead, description="a repeat returns the stored entry"),
     response_model=DossierEntryRead,
     tags=["dossier"],
     openapi_extra=rule("O16"),

@@ -28,10 +28,11 @@ from shared.app import get_sessionmaker
 from shared.auth import Caller, narrowest
 from shared.db import SessionDep
 from shared.errors import InvalidInput
+from shared.openapi import also
 from shared.org import OrgPath
 
 router = APIRouter(prefix="/v1/grading/runs", tags=["grading runs"], route_class=RuleRoute)
-RunId = Annotated[int, Path(ge=1)]
+RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an INTEGER column on PostgreSQL
 KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key")]
 Wait = Annotated[bool, Query(description="answer once the results are stored")]
 
@@ -57,7 +58,13 @@ async def _start_and_read(
     return read
 
 
-@router.post("", status_code=202, response_model=RunRead, openapi_extra=rule("O15"))
+@router.post(
+    "",
+    status_code=202,
+    response_model=RunRead,
+    openapi_extra=rule("O15"),
+    responses=also(200, 201, model=RunRead, description="201 done (?wait=true); 200 a replay"),
+)
 async def create_run(
     request: Request,
     data: RunCreate,
@@ -143,7 +150,12 @@ async def verify_run(session: SessionDep, caller: ReaderDep, run_id: RunId) -> V
     return await grading_runs.verify(session, await _run(session, caller, run_id))
 
 
-@router.post("/{run_id}/recompute", response_model=RunRead, openapi_extra=rule("O15"))
+@router.post(
+    "/{run_id}/recompute",
+    response_model=RunRead,
+    openapi_extra=rule("O15"),
+    responses=also(201, 202, model=RunRead, description="201 done (?wait=true), 202 started"),
+)
 async def recompute_run(
     request: Request,
     caller: StaffDep,

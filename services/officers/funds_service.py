@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.officers.funds import PAYING, Account, Move, MovementKind
 from services.officers.models import Officer
 from services.officers.models_funds import FundMovement, FundOperation
+from services.officers.models_ledger import LedgerLoan
 from shared.errors import Conflict
 
 ZERO = Decimal(0)
@@ -72,6 +73,42 @@ async def loan_position(
     sums = {Account(a): Decimal(s) for a, s in (await session.execute(stmt)).all()}
     taken = {a: -sums.get(a, ZERO) for a in PAYING}
     return taken, sums.get(Account.SHORTFALL, ZERO)
+
+
+async def escrow_held(session: AsyncSession, officer_id: str, loan_id: str) -> Decimal:
+    """O35: what the escrow account holds for a loan (the sum of its escrow movements)."""
+    stmt = select(func.sum(FundMovement.amount)).where(
+        FundMovement.officer_id == officer_id,
+        FundMovement.loan_id == loan_id,
+        FundMovement.account == Account.ESCROW,
+    )
+    total = (await session.execute(stmt)).scalar_one_or_none()
+    return ZERO if total is None else Decimal(total).quantize(FEN)
+
+
+async def escrow_kept(session: AsyncSession, officer_id: str, loan_id: str) -> bool:
+    """O35: whether a loan's escrow was kept after a loss (its buy-out stands)."""
+    stmt = select(FundMovement.id).where(
+        FundMovement.officer_id == officer_id,
+        FundMovement.loan_id == loan_id,
+        FundMovement.kind == MovementKind.ESCROW_KEPT,
+    )
+    return (await session.execute(stmt.limit(1))).first() is not None
+
+
+async def check_escrow_loan(session: AsyncSession, officer_id: str, loan_id: str) -> None:
+    """O35: a loan the ledger knows must be this officer's mortgage loan in disposal (a loan
+    older than the ledger is taken as the caller states it)."""
+    loan = await session.get(LedgerLoan, loan_id)
+    if loan is None:
+        return
+    if loan.first_responsible != officer_id:
+        raise Conflict(f"O35: loan {loan_id} is not first-responsible to {officer_id}")
+    if loan.collateral != "mortgage" or not loan.in_disposal:
+        raise Conflict(
+            f"O35: loan {loan_id} is not a mortgage loan in litigation or disposal "
+            f"({loan.collateral}, in_disposal={loan.in_disposal})"
+        )
 
 
 async def find_operation(

@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.officers import lending_service
 from services.officers.ledger import collateral_of
 from services.officers.models_ledger import (
     LedgerLoan,
@@ -163,6 +164,7 @@ def event_handler(
                 loans[loan_id] = loan = _disbursed(session, e, on)
                 await session.flush()
                 await _unpark(session, loan)
+                await lending_service.flag_event_loan(session, loan)  # O20: flag, never drop
                 continue
             known = loans.get(loan_id)
             if known is None:

@@ -47,7 +47,12 @@ async def test_o30_deduction_takes_risk_fund_then_deposit_and_carries_the_shortf
         ("post_deposit", "deduction", "-200.00"),
         ("shortfall", "shortfall", "150.50"),
     ]
-    assert cut["balances"] == {"risk_fund": "0.00", "post_deposit": "0.00", "shortfall": "150.50"}
+    assert cut["balances"] == {
+        "risk_fund": "0.00",
+        "post_deposit": "0.00",
+        "shortfall": "150.50",
+        "escrow": "0.00",
+    }
     # A later deposit settles the shortfall first.
     later = await ok(
         admin.post(f"{url}/deposits", json=op("d3", account="post_deposit", amount="100")), 201
@@ -56,6 +61,7 @@ async def test_o30_deduction_takes_risk_fund_then_deposit_and_carries_the_shortf
         "risk_fund": "0.00",
         "post_deposit": "0.00",
         "shortfall": "50.50",
+        "escrow": "0.00",
     }
     body = await statement(admin)
     assert len(body["movements"]) == 8
@@ -95,7 +101,12 @@ async def test_o31_refund_of_repaid_mortgage_and_none_for_unsecured_npl(
     )
     assert [(m["account"], m["amount"]) for m in back["movements"]] == [("risk_fund", "80.00")]
     # UNSEC took 20 from the fund and owes 30: the balances add up to the movements.
-    assert back["balances"] == {"risk_fund": "80.00", "post_deposit": "0.00", "shortfall": "30.00"}
+    assert back["balances"] == {
+        "risk_fund": "80.00",
+        "post_deposit": "0.00",
+        "shortfall": "30.00",
+        "escrow": "0.00",
+    }
     twice = await admin.post(f"{url}/refunds", json=op("r3", loan_id="MORT", collateral="mortgage"))
     assert twice.status_code == 409
     await statement(admin)
