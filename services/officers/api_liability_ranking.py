@@ -4,7 +4,6 @@ yellow cards (O23). Computed on request from the ledger; stores nothing."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
@@ -16,11 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers import policies
 from services.officers.api_common import ReaderDep, RuleRoute, TodayDep, rule
-from services.officers.ledger import loan_state
-from services.officers.liability import CountyEntry, LoanState, eliminate, responsible_npl_balance
-from services.officers.models import CollectionAssignment, Officer, OrgNode
-from services.officers.models_ledger import LedgerLoan
-from services.officers.run_inputs import sub_branch_of
+from services.officers.liability_ranking import rank_counties
+from services.officers.models import CollectionAssignment
 from shared.auth import narrowest
 from shared.db import SessionDep
 from shared.org import is_within
@@ -59,31 +55,6 @@ class LiabilityRankingRead(BaseModel):
     officers: list[RankedOfficerRead]
 
 
-async def _counties(session: AsyncSession) -> dict[str, str]:
-    """Each sub-branch's county (O7/O23)."""
-    stmt = select(OrgNode.id, OrgNode.county).where(OrgNode.county.is_not(None))
-    return {node: str(county) for node, county in (await session.execute(stmt)).all()}
-
-
-async def _books(session: AsyncSession, on: date) -> dict[str, list[LoanState]]:
-    """The O22 view of every ledger loan on `on`, by management responsible officer."""
-    stmt = select(LedgerLoan).where(LedgerLoan.management_responsible.is_not(None))
-    out: dict[str, list[LoanState]] = defaultdict(list)
-    for loan in await session.scalars(stmt):
-        out[str(loan.management_responsible)].append(
-            loan_state(
-                loan_id=loan.loan_id,
-                balance=loan.balance,
-                five_class=loan.five_class,
-                overdue_since=loan.overdue_since,
-                collateral=loan.collateral,
-                in_disposal=loan.in_disposal,
-                on=on,
-            )
-        )
-    return out
-
-
 async def _open_assignments(session: AsyncSession, ids: list[str]) -> dict[str, date]:
     """O5: the end date of each officer's latest open collection assignment."""
     out: dict[str, date] = {}
@@ -119,24 +90,12 @@ async def liability_ranking(
     above `yellow_card_balance`; lists the officers of the caller's (or `org`'s) subtree."""
     scope = narrowest(caller, org)
     policy = await policies.liability_policy(session, year or today.year)
-    counties = await _counties(session)
-    officers: dict[str, tuple[Officer, str]] = {}
-    for o in await session.scalars(select(Officer).order_by(Officer.id)):
-        sub = sub_branch_of(o.org_id)
-        where = counties.get(sub) if sub else None
-        if where is not None and (county is None or where == county):
-            officers[o.id] = (o, where)
+    ranking = await rank_counties(session, on=today, policy=policy, scope=scope, county=county)
+    officers = ranking.officers
     listed = {i for i, (o, _c) in officers.items() if is_within(o.org_id, scope)}
-    wanted = {c for i, (_o, c) in officers.items() if i in listed}
-    books = await _books(session, today)
-    entries = [
-        CountyEntry(i, c, responsible_npl_balance(books.get(i, ()), policy))
-        for i, (_o, c) in officers.items()
-        if c in wanted
-    ]
     until = await _open_assignments(session, sorted(listed))
     rows = []
-    for r in eliminate(entries, policy):
+    for r in ranking.results:
         if r.officer_id not in listed:
             continue
         o = officers[r.officer_id][0]

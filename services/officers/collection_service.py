@@ -1,5 +1,5 @@
 """O23 collection duty and plans over the database: the yearly duty run (the county ranking of
-`api_liability_ranking` and `liability.eliminate`, stored), the officers' plans and quarters,
+`liability_ranking`, stored), the officers' plans and quarters,
 and each officer's resulting status. Store functions never commit."""
 
 from __future__ import annotations
@@ -12,17 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers import policies
-from services.officers.api_liability_ranking import _books, _counties
 from services.officers.collection import (
     CollectionStatus,
     PlanOutcome,
     judge_plan,
     officer_status,
 )
-from services.officers.liability import CountyEntry, eliminate, responsible_npl_balance
-from services.officers.models import Officer
+from services.officers.liability_ranking import rank_counties
 from services.officers.models_borrowers import CollectionDuty, CollectionPlan, CollectionQuarter
-from services.officers.run_inputs import sub_branch_of
 from shared.errors import Conflict
 from shared.org import is_within
 
@@ -36,27 +33,16 @@ async def run_duty(
     balance on `on` and store who is on collection duty and who has a yellow card for `year`.
     Idempotent: a re-run updates the year's rows; returns them and how many changed."""
     policy = await policies.liability_policy(session, year)
-    counties = await _counties(session)
-    placed: dict[str, tuple[Officer, str]] = {}
-    for o in await session.scalars(select(Officer).order_by(Officer.id)):
-        sub = sub_branch_of(o.org_id)
-        where = counties.get(sub) if sub else None
-        if where is not None and (county is None or where == county):
-            placed[o.id] = (o, where)
-    wanted = {c for o, c in placed.values() if is_within(o.org_id, scope)}
-    books = await _books(session, on)
-    entries = [
-        CountyEntry(i, c, responsible_npl_balance(books.get(i, ()), policy))
-        for i, (_o, c) in placed.items()
-        if c in wanted
-    ]
+    ranking = await rank_counties(session, on=on, policy=policy, scope=scope, county=county)
+    placed = ranking.officers
     stmt = select(CollectionDuty).where(
-        CollectionDuty.year == year, CollectionDuty.officer_id.in_([e.officer_id for e in entries])
+        CollectionDuty.year == year,
+        CollectionDuty.officer_id.in_([r.officer_id for r in ranking.results]),
     )
     existing = {d.officer_id: d for d in await session.scalars(stmt)}
     rows: list[CollectionDuty] = []
     changed = 0
-    for r in eliminate(entries, policy):
+    for r in ranking.results:
         values = {
             "county": r.county,
             "org_id": placed[r.officer_id][0].org_id,

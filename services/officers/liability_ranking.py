@@ -1,0 +1,81 @@
+"""O22/O23 county ranking over the ledger: each officer's responsible NPL balance, ranked in
+its county by `liability.eliminate`. Used by the ranking route and the stored duty runs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.officers.ledger import loan_state
+from services.officers.liability import (
+    CountyEntry,
+    EliminationResult,
+    LoanState,
+    eliminate,
+    responsible_npl_balance,
+)
+from services.officers.liability_policy import LiabilityPolicy
+from services.officers.models import Officer, OrgNode
+from services.officers.models_ledger import LedgerLoan
+from services.officers.run_inputs import sub_branch_of
+from shared.org import is_within
+
+
+@dataclass(frozen=True)
+class CountyRanking:
+    """The O23 results of every county with an officer in the scope, and where each
+    ranked officer stands."""
+
+    officers: dict[str, tuple[Officer, str]]  # officer id -> (officer, county)
+    results: list[EliminationResult]
+
+
+async def counties(session: AsyncSession) -> dict[str, str]:
+    """Each sub-branch's county (O7/O23)."""
+    stmt = select(OrgNode.id, OrgNode.county).where(OrgNode.county.is_not(None))
+    return {node: str(county) for node, county in (await session.execute(stmt)).all()}
+
+
+async def books(session: AsyncSession, on: date) -> dict[str, list[LoanState]]:
+    """The O22 view of every ledger loan on `on`, by management responsible officer."""
+    stmt = select(LedgerLoan).where(LedgerLoan.management_responsible.is_not(None))
+    out: dict[str, list[LoanState]] = defaultdict(list)
+    for loan in await session.scalars(stmt):
+        out[str(loan.management_responsible)].append(
+            loan_state(
+                loan_id=loan.loan_id,
+                balance=loan.balance,
+                five_class=loan.five_class,
+                overdue_since=loan.overdue_since,
+                collateral=loan.collateral,
+                in_disposal=loan.in_disposal,
+                on=on,
+            )
+        )
+    return out
+
+
+async def rank_counties(
+    session: AsyncSession, *, on: date, policy: LiabilityPolicy, scope: str, county: str | None
+) -> CountyRanking:
+    """O23: rank, over the whole county, every county with an officer in `scope` (or only
+    `county`) by responsible NPL balance on `on`."""
+    where_of = await counties(session)
+    officers: dict[str, tuple[Officer, str]] = {}
+    for o in await session.scalars(select(Officer).order_by(Officer.id)):
+        sub = sub_branch_of(o.org_id)
+        where = where_of.get(sub) if sub else None
+        if where is not None and (county is None or where == county):
+            officers[o.id] = (o, where)
+    wanted = {c for o, c in officers.values() if is_within(o.org_id, scope)}
+    book = await books(session, on)
+    entries = [
+        CountyEntry(i, c, responsible_npl_balance(book.get(i, ()), policy))
+        for i, (_o, c) in officers.items()
+        if c in wanted
+    ]
+    return CountyRanking(officers, eliminate(entries, policy))
