@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit lint fmt bench migrate clean
+.PHONY: run test test-unit lint fmt bench soak migrate clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,9 +34,13 @@ fmt: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-## bench: every benchmark, printed as one table (not part of the tests)
+## bench: every benchmark, one table, also written to bench/results.md (BENCH_ARGS=--quick: smoke)
 bench: $(STAMP)
-	scripts/bench.sh
+	scripts/bench.sh $(BENCH_ARGS)
+
+## soak: SOAK_SECONDS (600) of mixed load through the gateway; fails on errors or RSS growth
+soak: $(STAMP)
+	scripts/soak.sh $(SOAK_ARGS)
 
 clean:
 	rm -rf var .cache/kafka/state

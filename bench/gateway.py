@@ -1,7 +1,7 @@
 """Benchmark of the gateway's overhead (G1-G5 on the hot path; not a test).
 
-    python bench/gateway.py [--seconds 5] [--concurrency 32] [--requests 1500] [--rounds 2]
-                            [--store postgres|sqlite]
+    python -m bench.gateway [--quick] [--seconds 5] [--concurrency 32] [--requests 1000]
+                            [--rounds 2] [--store postgres|sqlite]
 
 Starts the warnings service and the gateway as uvicorn processes (one worker each, no broker),
 on a throwaway PostgreSQL database of the test server when TEST_POSTGRES_URL is set (else
@@ -24,7 +24,7 @@ keep-alive connections, in this process.
 Targets: the gateway adds at most 2 ms at p50 and keeps at least 70% of the direct
 throughput. Beside it, the gateway's own cost on a trivial upstream: GET /healthz direct vs
 GET /warnings/healthz through the gateway (same identity, limit, signing and proxy path).
-Prints a table and, last, one `BENCH {...}` JSON line.
+Prints a table, one `BENCH {...}` JSON line and, last, the rows of the bench table.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.table import Row, emit  # noqa: E402
 from shared.auth import CALLER_HEADER, Caller, Role, sign_caller  # noqa: E402
 from shared.config import DEV_INTERNAL_SECRET  # noqa: E402
 from shared.migrate import upgrade  # noqa: E402
@@ -192,7 +193,7 @@ async def measure(args: argparse.Namespace, warnings_url: str, gateway_url: str)
     return out
 
 
-def report(r: dict[str, Any]) -> None:
+def report(r: dict[str, Any]) -> list[Row]:
     def ok(met: bool) -> str:
         return "met" if met else "NOT MET"
 
@@ -220,6 +221,25 @@ def report(r: dict[str, Any]) -> None:
     for label, direct, gateway, target in rows:
         print(f"  {label:<30} {direct!s:>10} {gateway!s:>10}   {target}")
     print("BENCH " + orjson.dumps({"bench": "gateway", **r}).decode(), flush=True)
+    read = f"GET /warnings/v1/summary through the gateway ({r['store']})"
+    direct = "GET /v1/summary straight to the service"
+    return [
+        Row(bench="gateway", name=f"{read}, p50 one at a time", figure=r["gateway_p50_ms"],
+            unit="ms", anchor=direct, anchor_figure=r["direct_p50_ms"],
+            ratio=r["added_p50_ms"], ratio_unit="ms",
+            target=f"<= +{ADDED_P50_TARGET_MS:g} ms", met=added_ok),
+        Row(bench="gateway", name="  the same, p99 one at a time", figure=r["gateway_p99_ms"],
+            unit="ms", anchor=direct, anchor_figure=r["direct_p99_ms"],
+            ratio=r["added_p99_ms"], ratio_unit="ms"),
+        Row(bench="gateway", name=f"  the same, throughput at {r['concurrency']} in flight",
+            figure=r["gateway_rps"], unit="req/s", anchor=direct, anchor_figure=r["direct_rps"],
+            ratio=r["throughput_ratio"], ratio_unit="%",
+            target=f">= {THROUGHPUT_RATIO_TARGET:.0%} of direct", met=ratio_ok),
+        Row(bench="gateway", name="GET /warnings/healthz through the gateway, p50 (no work)",
+            figure=r["gateway_health_p50_ms"], unit="ms", anchor="GET /healthz direct",
+            anchor_figure=r["direct_health_p50_ms"], ratio=r["added_health_p50_ms"],
+            ratio_unit="ms"),
+    ]  # fmt: skip
 
 
 async def postgres_database(base_url: str, name: str, *, drop: bool = False) -> str:
@@ -236,17 +256,25 @@ async def postgres_database(base_url: str, name: str, *, drop: bool = False) -> 
     return f"{base_url.rstrip('/')}/{name}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--concurrency", type=int, default=None)
-    parser.add_argument("--requests", type=int, default=1500)
-    parser.add_argument("--rounds", type=int, default=2)
+def parser() -> argparse.ArgumentParser:
+    out = argparse.ArgumentParser(description=__doc__)
+    out.add_argument("--quick", action="store_true", help="2 s, 300 requests, 1 round")
+    out.add_argument("--seconds", type=float, default=5)
+    out.add_argument("--concurrency", type=int, default=None)
+    out.add_argument("--requests", type=int, default=1000)
+    out.add_argument("--rounds", type=int, default=2)
     pg = os.environ.get("TEST_POSTGRES_URL", "").strip()
-    parser.add_argument(
+    out.add_argument(
         "--store", choices=("postgres", "sqlite"), default="postgres" if pg else "sqlite"
     )
-    args = parser.parse_args()
+    return out
+
+
+def run_bench(args: argparse.Namespace) -> list[Row]:
+    """Databases, processes, measurement and report; the rows of the bench table."""
+    pg = os.environ.get("TEST_POSTGRES_URL", "").strip()
+    if args.quick:
+        args.seconds, args.requests, args.rounds = 2.0, 300, 1
     if args.store == "postgres" and not pg:
         raise SystemExit("--store postgres needs TEST_POSTGRES_URL (scripts/postgres.sh start)")
     if args.concurrency is None:
@@ -260,7 +288,7 @@ def main() -> None:
         try:
             for service, url in urls.items():
                 upgrade(service, url)
-            result = run(args, work, urls)
+            result = run_processes(args, work, urls)
         finally:
             if args.store == "postgres":
                 asyncio.run(postgres_database(pg, database, drop=True))
@@ -268,10 +296,19 @@ def main() -> None:
     result["cores"] = os.cpu_count()
     result["date"] = datetime.now().strftime("%Y-%m-%d %H:%M")
     result["python"] = platform.python_version()
-    report(result)
+    return report(result)
 
 
-def run(args: argparse.Namespace, work: Path, urls: dict[str, str]) -> dict[str, Any]:
+def run(quick: bool) -> list[Row]:
+    """The bench table's entry point."""
+    return run_bench(parser().parse_args(["--quick"] if quick else []))
+
+
+def main() -> None:
+    emit(run_bench(parser().parse_args()))
+
+
+def run_processes(args: argparse.Namespace, work: Path, urls: dict[str, str]) -> dict[str, Any]:
     """Start both processes, measure, stop them."""
     embedded = {"WARNINGS_KAFKA_BOOTSTRAP_SERVERS": "", "GATEWAY_KAFKA_BOOTSTRAP_SERVERS": ""}
     # Access lines off for both (as uvicorn's own): the figures are about the request path.

@@ -1,4 +1,4 @@
-"""Benchmark of the scoring math (not a test): python bench/scoring_math.py [--quick].
+"""Benchmark of the scoring math (not a test): python -m bench.scoring_math [--quick].
 
 (a) weights + lambda_max + CR of 10,000 random 9x9 Saaty matrices: batched code vs a loop
     over AHPy (precision=12, Saaty's random index) on the same matrices; AHPy's input dicts are
@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 
+from bench.table import Row, emit
 from services.scoring.ahp import SAATY_SCALE, batch_consistency
 from services.scoring.evaluate import (
     BatchInputs,
@@ -37,7 +38,11 @@ def random_matrices(rng: np.random.Generator, m: int, n: int) -> np.ndarray:
     return a
 
 
-def bench_matrices(m: int, n: int) -> None:
+MATRIX_RATIO_TARGET = 30.0
+BATCH_SECONDS_TARGET, BATCH_RATIO_TARGET = 0.5, 50.0
+
+
+def bench_matrices(m: int, n: int) -> Row:
     import ahpy
 
     rng = np.random.default_rng(7)
@@ -63,6 +68,18 @@ def bench_matrices(m: int, n: int) -> None:
     gap = np.nanmax(np.abs(w - ours.weights))
     print(f"    max |w - w_AHPy| = {gap:.2e} (AHPy rounds to 1e-12)")
     print(f"    mean CR = {ours.cr.mean():.3f}")
+    ratio = loop / best
+    return Row(
+        bench="scoring_math",
+        name=f"weights + lambda_max + CR, {m:,} random {n}x{n} matrices, batched",
+        figure=best * 1e3,
+        unit="ms",
+        anchor="loop over AHPy, same matrices",
+        anchor_figure=loop * 1e3,
+        ratio=ratio,
+        target=f">= {MATRIX_RATIO_TARGET:g}x",
+        met=ratio >= MATRIX_RATIO_TARGET if m >= 10_000 else None,
+    )
 
 
 def random_inputs(model: Model, rng: np.random.Generator, m: int) -> BatchInputs:
@@ -102,7 +119,7 @@ def as_items(model: Model, inputs: BatchInputs, rows: range) -> list[dict[str, o
     return items
 
 
-def bench_batch(m: int, subset: int) -> None:
+def bench_batch(m: int, subset: int) -> Row:
     model = compile_model(default_model_document())
     rng = np.random.default_rng(11)
     inputs = random_inputs(model, rng, m)
@@ -127,6 +144,18 @@ def bench_batch(m: int, subset: int) -> None:
     print(f"      extrapolated to {m}: {one * m:.1f} s")
     print(f"    ratio: {one * m / best:.0f}x")
     print(f"    (turning the batch into {m} Rating objects adds {objs:.2f} s)")
+    ratio = one * m / best
+    return Row(
+        bench="scoring_math",
+        name=f"{m:,} enterprises on the default model, one batch in-process",
+        figure=best,
+        unit="s",
+        anchor=f"one by one (`evaluate`, {subset:,} timed, extrapolated)",
+        anchor_figure=one * m,
+        ratio=ratio,
+        target=f"< {BATCH_SECONDS_TARGET:g} s and >= {BATCH_RATIO_TARGET:g}x",
+        met=best < BATCH_SECONDS_TARGET and ratio >= BATCH_RATIO_TARGET if m >= 100_000 else None,
+    )
 
 
 def _timed(fn: object) -> float:
@@ -136,13 +165,17 @@ def _timed(fn: object) -> float:
     return time.perf_counter() - t0
 
 
+def run(quick: bool) -> list[Row]:
+    """Both measurements; the rows of the bench table."""
+    m, enterprises, subset = (1_000, 10_000, 200) if quick else (10_000, 100_000, 2_000)
+    return [bench_matrices(m, 9), bench_batch(enterprises, subset)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     args = parser.parse_args()
-    m, enterprises, subset = (1_000, 10_000, 200) if args.quick else (10_000, 100_000, 2_000)
-    bench_matrices(m, 9)
-    bench_batch(enterprises, subset)
+    emit(run(args.quick))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@
 #   eval "$(scripts/kafka.sh start)"   # -> export TEST_KAFKA_BOOTSTRAP=127.0.0.1:19092
 #   scripts/kafka.sh status            # exit 0 + export line if up, 1 if not
 #   scripts/kafka.sh stop              # stop the broker and delete all its data
+#   scripts/kafka.sh kill              # fault tests: SIGKILL the broker, KEEP its data
+#   scripts/kafka.sh restart           # fault tests: start again on the kept data
 #
 # stdout carries only the `export` lines (so callers can eval it); every
 # progress/diagnostic message goes to stderr.
@@ -222,6 +224,35 @@ JAVA_CMD=("$JAVA" "${HEAP_ARGS[@]}" -XX:+UseG1GC -Djava.awt.headless=true
 
 # ---------------------------------------------------------------- commands
 
+# Start the JVM on the formatted storage in $STATE_DIR and wait until it answers.
+launch_broker() {
+    log "starting broker on $BOOTSTRAP (controller 127.0.0.1:$KAFKA_CONTROLLER_PORT)"
+    # setsid: own session, so a Ctrl-C in the calling make/pytest does not kill
+    # the broker half-way; `stop` is the only way down.
+    # All standard fds point away from the caller: `$(kafka.sh start)` would
+    # otherwise wait for the broker to close the pipe, i.e. forever.
+    # 9>&- : don't hand the start lock down to the long-lived JVM.
+    # setsid execs in place (no job control here), so $! is the JVM's pid.
+    setsid "${JAVA_CMD[@]}" kafka.Kafka "$PROPS" \
+        </dev/null >"$CONSOLE_LOG" 2>&1 9>&- &
+    echo $! >"$PID_FILE"
+
+    local deadline=$((SECONDS + START_TIMEOUT))
+    until broker_ready; do
+        if ! running_pid >/dev/null; then
+            show_logs
+            die "broker process exited during startup (logs above; state kept in $STATE_DIR)"
+        fi
+        if ((SECONDS >= deadline)); then
+            show_logs
+            # Don't leave a half-started JVM behind; keep the logs to look at.
+            kill_broker "$(cat "$PID_FILE")"
+            die "broker not ready after ${START_TIMEOUT}s (stopped it; logs kept in $LOG_DIR)"
+        fi
+        sleep 0.5
+    done
+}
+
 cmd_start() {
     local t0=$SECONDS pid
     if pid="$(running_pid)"; then
@@ -256,31 +287,7 @@ cmd_start() {
         die "kafka-storage format failed"
     fi
 
-    log "starting broker on $BOOTSTRAP (controller 127.0.0.1:$KAFKA_CONTROLLER_PORT)"
-    # setsid: own session, so a Ctrl-C in the calling make/pytest does not kill
-    # the broker half-way; `stop` is the only way down.
-    # All standard fds point away from the caller: `$(kafka.sh start)` would
-    # otherwise wait for the broker to close the pipe, i.e. forever.
-    # 9>&- : don't hand the start lock down to the long-lived JVM.
-    # setsid execs in place (no job control here), so $! is the JVM's pid.
-    setsid "${JAVA_CMD[@]}" kafka.Kafka "$PROPS" \
-        </dev/null >"$CONSOLE_LOG" 2>&1 9>&- &
-    echo $! >"$PID_FILE"
-
-    local deadline=$((SECONDS + START_TIMEOUT))
-    until broker_ready; do
-        if ! running_pid >/dev/null; then
-            show_logs
-            die "broker process exited during startup (logs above; state kept in $STATE_DIR)"
-        fi
-        if ((SECONDS >= deadline)); then
-            show_logs
-            # Don't leave a half-started JVM behind; keep the logs to look at.
-            kill_broker "$(cat "$PID_FILE")"
-            die "broker not ready after ${START_TIMEOUT}s (stopped it; logs kept in $LOG_DIR)"
-        fi
-        sleep 0.5
-    done
+    launch_broker
     log "ready on $BOOTSTRAP in $((SECONDS - t0))s (pid $(cat "$PID_FILE"), log $SERVER_LOG)"
     print_exports
 }
@@ -313,6 +320,40 @@ cmd_stop() {
     wipe_state
 }
 
+cmd_kill() {
+    # A crash: SIGKILL, no controlled shutdown; the state dir (logs, offsets) stays for `restart`.
+    local pid i
+    if ! pid="$(running_pid)"; then
+        log "not running"
+        return 0
+    fi
+    log "killing broker (pid $pid), data kept in $STATE_DIR"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 40; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.25
+    done
+    die "broker pid $pid still alive after SIGKILL"
+}
+
+cmd_restart() {
+    # Start the broker again on the same ports and the data `kill` kept (no re-format).
+    local t0=$SECONDS pid port
+    if pid="$(running_pid)"; then
+        log "already running (pid $pid) on $BOOTSTRAP"
+        print_exports
+        return 0
+    fi
+    [[ -f "$PROPS" && -f "$STATE_DIR/data/meta.properties" ]] ||
+        die "no formatted broker state in $STATE_DIR: use 'start'"
+    for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+        port_in_use "$port" && die "port $port is already in use on 127.0.0.1"
+    done
+    launch_broker
+    log "restarted on $BOOTSTRAP in $((SECONDS - t0))s (pid $(cat "$PID_FILE"))"
+    print_exports
+}
+
 cmd_status() {
     local pid
     if pid="$(running_pid)" && broker_ready; then
@@ -326,9 +367,9 @@ cmd_status() {
 
 main() {
     case "${1:-}" in
-        start | stop | status) ;;
+        start | stop | status | kill | restart) ;;
         *)
-            echo "usage: $0 {start|stop|status}" >&2
+            echo "usage: $0 {start|stop|status|kill|restart}" >&2
             exit 2
             ;;
     esac
@@ -341,6 +382,8 @@ main() {
         start) cmd_start ;;
         stop) cmd_stop ;;
         status) cmd_status ;;
+        kill) cmd_kill ;;
+        restart) cmd_restart ;;
     esac
 }
 

@@ -8,6 +8,8 @@
 #       #     /gateway or /test - all five are created here)
 #   scripts/postgres.sh status   # exit 0 + export line if up, 1 if not
 #   scripts/postgres.sh stop     # stop the server and delete its data
+#   scripts/postgres.sh kill     # fault tests: crash-stop (immediate), KEEP the data
+#   scripts/postgres.sh restart  # fault tests: start again on the kept data
 #
 # stdout carries only the `export` lines (so callers can eval it); every
 # progress/diagnostic message goes to stderr.
@@ -17,6 +19,8 @@
 #   PG_STATE_DIR   data dir, socket, log        (default <repo>/var/test-pg)
 #   PG_BINDIR      directory holding initdb/pg_ctl/psql (default: newest
 #                  /usr/lib/postgresql/*/bin, else whatever is on PATH)
+#   PG_SYNCHRONOUS_COMMIT  off (default: fastest) or on; the fault tests (tests/faults) kill
+#                  the server and need every acknowledged commit to survive that
 #   PG_RUN_USER    unprivileged user the server runs as when this script runs
 #                  as root - postgres refuses to run as root (default loanrisk-pg)
 set -euo pipefail
@@ -25,6 +29,7 @@ REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STATE_DIR="${PG_STATE_DIR:-$REPO_ROOT/var/test-pg}"
 PG_PORT="${PG_PORT:-55432}"
 PG_RUN_USER="${PG_RUN_USER:-loanrisk-pg}"
+PG_SYNCHRONOUS_COMMIT="${PG_SYNCHRONOUS_COMMIT:-off}"
 
 APP_ROLE=loanrisk
 APP_PASSWORD=loanrisk
@@ -211,7 +216,7 @@ unix_socket_directories = '$socket_dirs'
 max_connections = 200
 # Speed over durability: a crash just means "run start again".
 fsync = off
-synchronous_commit = off
+synchronous_commit = $PG_SYNCHRONOUS_COMMIT
 full_page_writes = off
 EOF
     # Trust everything that can reach it: the socket lives in our private dir
@@ -263,6 +268,36 @@ cmd_stop() {
     wipe_state
 }
 
+cmd_kill() {
+    # Like a crash (SIGQUIT to the postmaster: no checkpoint, clients cut off) but the data
+    # directory stays, so `restart` brings the same databases back (tests/faults).
+    BINDIR="$(find_bindir)" || die "postgres binaries not found"
+    if ! is_running; then
+        log "not running"
+        return 0
+    fi
+    log "killing the server on 127.0.0.1:$PG_PORT (data kept in $DATA_DIR)"
+    as_pg "$BINDIR/pg_ctl" -D "$DATA_DIR" -m immediate -w -t 30 stop >&2
+}
+
+cmd_restart() {
+    # Start the server again on the data directory `kill` kept (crash recovery runs first).
+    BINDIR="$(find_bindir)" || die "postgres binaries not found"
+    [[ -f "$DATA_DIR/PG_VERSION" ]] || die "no data directory in $STATE_DIR: use 'start'"
+    if is_running; then
+        log "already running on 127.0.0.1:$PG_PORT"
+        print_exports
+        return 0
+    fi
+    port_in_use "$PG_PORT" && die "port $PG_PORT is already in use on 127.0.0.1"
+    log "restarting on 127.0.0.1:$PG_PORT with the kept data"
+    if ! as_pg "$BINDIR/pg_ctl" -D "$DATA_DIR" -l "$PG_LOG" -w -t 60 start >&2 9>&-; then
+        tail -n 40 "$PG_LOG" >&2 || true
+        die "pg_ctl start failed"
+    fi
+    print_exports
+}
+
 cmd_status() {
     BINDIR="$(find_bindir)" || BINDIR=""
     if is_running; then
@@ -276,9 +311,9 @@ cmd_status() {
 
 main() {
     case "${1:-}" in
-        start | stop | status) ;;
+        start | stop | status | kill | restart) ;;
         *)
-            echo "usage: $0 {start|stop|status}" >&2
+            echo "usage: $0 {start|stop|status|kill|restart}" >&2
             exit 2
             ;;
     esac
@@ -291,6 +326,8 @@ main() {
         start) cmd_start ;;
         stop) cmd_stop ;;
         status) cmd_status ;;
+        kill) cmd_kill ;;
+        restart) cmd_restart ;;
     esac
 }
 

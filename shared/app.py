@@ -13,13 +13,16 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared import errors
+from shared import errors, openapi
 from shared.config import BaseServiceSettings
 from shared.db import make_engine, make_sessionmaker, ping
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
 from shared.transport import EmbeddedSink, EventSink, Handler, KafkaSink, make_producer
 
 log = logging.getLogger("shared.app")
+
+# Routes that need no caller and answer no problem documents of their own.
+OPEN_PATHS = ("/healthz", "/readyz", "/metrics")
 
 ReadinessCheck = Callable[[FastAPI], Awaitable[str | None]]
 """Returns None when ready, else a short reason."""
@@ -61,7 +64,9 @@ def build_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
             )
             await producer.start()
             app.state.producer = producer
-            app.state.sink = KafkaSink(producer, settings.kafka_topic_prefix)
+            app.state.sink = KafkaSink(
+                producer, settings.kafka_topic_prefix, timeout_s=settings.kafka_publish_timeout_s
+            )
         else:
             app.state.producer = None
             app.state.sink = EmbeddedSink(spec.embedded_handler)
@@ -91,6 +96,7 @@ def build_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     errors.install(app)
+    openapi.install(app, open_paths=OPEN_PATHS)
     app.add_middleware(
         RequestContextMiddleware,
         metrics=app.state.metrics,
@@ -111,7 +117,10 @@ def _health_router(spec: ServiceSpec) -> APIRouter:
         """The process is up."""
         return {"status": "ok", "service": spec.name}
 
-    @router.get("/readyz")
+    @router.get(
+        "/readyz",
+        responses={503: {"description": "Not ready: the reasons under `problems`"}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         """The database and the broker answer (503 with the reasons otherwise)."""
         app: FastAPI = request.app
@@ -133,7 +142,11 @@ def _health_router(spec: ServiceSpec) -> APIRouter:
             body["problems"] = problems
         return JSONResponse(body, status_code=200 if not problems else 503)
 
-    @router.get("/metrics")
+    @router.get(
+        "/metrics",
+        response_class=Response,
+        responses={200: {"description": "Prometheus text", "content": {CONTENT_TYPE_LATEST: {}}}},
+    )
     async def metrics(request: Request) -> Response:
         """Prometheus text format."""
         registry = request.app.state.metrics.registry

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from fastapi import Depends, Request
 
 from shared.errors import NotFound, ServiceError
 from shared.org import is_within
+
+log = logging.getLogger("shared.auth")
 
 CALLER_HEADER = "x-loanrisk-caller"
 MAX_AGE_S = 60
@@ -120,10 +123,17 @@ def verify_caller(value: str, *, secret: str, now: float) -> Caller:
 def get_caller(request: Request) -> Caller:
     """The verified caller of this request (401 without a valid gateway signature)."""
     value = request.headers.get(CALLER_HEADER)
-    if not value:
-        raise Unauthenticated("G4: no caller identity; call this service through the gateway")
-    secret: str = request.app.state.settings.internal_secret.get_secret_value()
-    caller = verify_caller(value, secret=secret, now=time.time())
+    try:
+        if not value:
+            raise Unauthenticated("G4: no caller identity; call this service through the gateway")
+        secret: str = request.app.state.settings.internal_secret.get_secret_value()
+        caller = verify_caller(value, secret=secret, now=time.time())
+    except Unauthenticated as exc:
+        # Logged with the reason only: the header itself is a bearer credential (G6).
+        log.warning(
+            "caller identity refused", extra={"reason": exc.detail, "path": request.url.path}
+        )
+        raise
     request.scope.setdefault("state", {})["access_extra"] = {
         "credential_id": caller.credential_id,
         "org": caller.org,

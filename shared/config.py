@@ -28,6 +28,9 @@ class BaseServiceSettings(BaseSettings):
     )
     kafka_partitions: int = Field(default=3, ge=1, description="Partitions of topics we create.")
     kafka_replication: int = Field(default=1, ge=1, description="Replication of topics we create.")
+    kafka_publish_timeout_s: float = Field(
+        default=10.0, gt=0, le=60, description="W19: wait this long for the broker's ack, then 503"
+    )
     log_level: str = "INFO"
     time_zone: str = "Asia/Shanghai"
     max_body_bytes: int = 1_048_576

@@ -17,21 +17,60 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalStateError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+)
 from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy import Table
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    NotSupportedError,
+    ProgrammingError,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.errors import database_unavailable
 from shared.events import IncomingEvent, parse_event
 from shared.inbox import apply_once
 from shared.kafka_admin import ensure_topics
 from shared.observability import Metrics
+from shared.transport import make_producer
 
 log = logging.getLogger("shared.consumer")
 
 BatchHandler = Callable[[AsyncSession, Sequence[IncomingEvent]], Awaitable[None]]
+
+# A source topic holds records up to the broker default (~1 MiB); its dead letter carries the
+# same bytes plus headers, so the DLQ topic and its producer allow more (W18: original bytes).
+DLQ_MAX_BYTES = 4 * 1_048_576
+_SIZE_ERRORS = (MessageSizeTooLargeError, RecordTooLargeError)
+# SQLSTATE classes that are the statement's own fault (cardinality, data, integrity, syntax or
+# access, check option, raised by a trigger): running it again cannot help.
+_BATCH_FAULT_SQLSTATES = ("21", "22", "23", "42", "44", "P0")
+_BATCH_FAULTS = (IntegrityError, DataError, ProgrammingError, NotSupportedError)
+
+
+def transient(exc: BaseException) -> bool:
+    """W18: a failure of the database or the broker (retry the same step: nothing was
+    committed), as opposed to one of the batch itself (apply one by one, dead-letter what still
+    fails). An unknown database error counts as transient: retrying never loses an event."""
+    if isinstance(exc, KafkaError):
+        return not isinstance(exc, _SIZE_ERRORS)
+    if database_unavailable(exc):
+        return True
+    if isinstance(exc, DBAPIError):
+        if isinstance(exc, _BATCH_FAULTS):
+            return False
+        state = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+        return not state.startswith(_BATCH_FAULT_SQLSTATES)
+    return False
 
 
 @dataclass(frozen=True)
@@ -165,9 +204,11 @@ class BatchConsumer:
             try:
                 await step()
                 return
-            except (DBAPIError, OSError, KafkaError) as exc:
+            except Exception as exc:
+                if not transient(exc):
+                    raise  # the batch's own fault: the caller applies it one by one
                 # Database or broker trouble: nothing was committed; try the same step again.
-                log.warning("database or broker unavailable, retrying: %s", exc)
+                log.warning("database or broker unavailable, retrying: %r", exc)
                 await asyncio.sleep(self.config.retry_backoff_s)
 
     async def _apply(self, events: Sequence[IncomingEvent]) -> None:
@@ -181,19 +222,38 @@ class BatchConsumer:
     async def _dead_letter(self, rejected: list[Rejected]) -> None:
         futures = []
         for item in rejected:
-            rec = item.record
-            headers = [
-                ("reason", item.reason.encode()),
-                ("source_topic", rec.topic.encode()),
-                ("source_partition", str(rec.partition).encode()),
-                ("source_offset", str(rec.offset).encode()),
-            ]
-            futures.append(
-                await self.producer.send(
-                    self.config.dlq_topic, rec.value or b"", key=rec.key, headers=headers
-                )
+            futures.append(await self._send_dead_letter(item))
+        for item, future in zip(rejected, futures, strict=True):
+            try:
+                await future
+            except _SIZE_ERRORS:
+                # The broker refused the size (a DLQ topic created with a smaller limit): keep
+                # the stream going with as much of the original as fits, never loop forever.
+                await (await self._send_dead_letter(item, truncate=True))
+
+    async def _send_dead_letter(
+        self, item: Rejected, *, truncate: bool = False
+    ) -> asyncio.Future[object]:
+        rec = item.record
+        value = rec.value or b""
+        headers = [
+            ("reason", item.reason.encode()),
+            ("source_topic", rec.topic.encode()),
+            ("source_partition", str(rec.partition).encode()),
+            ("source_offset", str(rec.offset).encode()),
+        ]
+        if truncate:
+            headers.append(("truncated_from", str(len(value)).encode()))
+            value = value[: 512 * 1024]
+        try:
+            future: asyncio.Future[object] = await self.producer.send(
+                self.config.dlq_topic, value, key=rec.key, headers=headers
             )
-        await asyncio.gather(*futures)
+        except _SIZE_ERRORS:
+            if truncate:
+                raise
+            return await self._send_dead_letter(item, truncate=True)
+        return future
 
     async def _commit_offsets(
         self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
@@ -245,7 +305,16 @@ def consumer_lifespan(
             [prefix + t for t in (*consumed, dlq_topic)],
             partitions=settings.kafka_partitions,
             replication=settings.kafka_replication,
+            configs={prefix + dlq_topic: {"max.message.bytes": str(DLQ_MAX_BYTES + 65536)}},
         )
+        # Dead letters get a producer of their own that allows records larger than any source
+        # record (the original bytes plus the reason headers).
+        dlq_producer = make_producer(
+            bootstrap,
+            f"{settings.kafka_client_id or settings.service_name}-dlq",
+            max_request_size=DLQ_MAX_BYTES,
+        )
+        await dlq_producer.start()
         consumer = BatchConsumer(
             ConsumerConfig(
                 bootstrap=bootstrap,
@@ -257,15 +326,16 @@ def consumer_lifespan(
             sessionmaker=app.state.sessionmaker,
             processed_table=processed_table,
             handler=handler(app),
-            producer=app.state.producer,
+            producer=dlq_producer,
             metrics=app.state.metrics,
         )
-        await consumer.start()
-        app.state.consumer = consumer
         try:
+            await consumer.start()
+            app.state.consumer = consumer
             yield
         finally:
             await consumer.stop()
+            await dlq_producer.stop()
 
     return lifespan
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -132,3 +133,20 @@ def dialect_name(session: AsyncSession) -> str:
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
     return engine.dialect.name
+
+
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for `pg_advisory_xact_lock` from a lock name."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def serialize_writers(session: AsyncSession, name: str) -> None:
+    """Wait until no other transaction holds the writers' lock `name`, then hold it until this
+    transaction ends (PostgreSQL `pg_advisory_xact_lock`; re-taking it is a no-op). SQLite needs
+    nothing: every transaction starts with BEGIN IMMEDIATE, so writers are already one at a
+    time. Take it before the transaction reads what it will write, and before any row lock."""
+    if dialect_name(session) == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)}
+        )

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.observability import current_request_id
@@ -172,6 +173,8 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    if transaction_conflict(exc):  # another driver may raise a deadlock as OperationalError
+        return await _transaction_conflict(request, exc)
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
     return problem(
         503,
@@ -180,6 +183,103 @@ async def _database_down(request: Request, exc: Exception) -> JSONResponse:
         type_="unavailable",
         headers={"Retry-After": "5"},
     )
+
+
+async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("no database connection free on %s %s: %s", request.method, request.url.path, exc)
+    return problem(
+        503,
+        "Service unavailable",
+        "All database connections are busy; retry.",
+        type_="unavailable",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _transaction_conflict(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("transaction conflict on %s %s: %s", request.method, request.url.path, exc)
+    return problem(
+        503,
+        "Service unavailable",
+        "The request collided with a concurrent one (deadlock or serialization failure) and "
+        "nothing of it was saved; retry.",
+        type_="unavailable",
+        headers={"Retry-After": "1"},
+    )
+
+
+# SQLSTATE 40001 serialization failure, 40P01 deadlock detected: the transaction was rolled
+# back because of another one; running it again succeeds.
+_CONFLICT_SQLSTATES = ("40001", "40P01")
+
+
+def transaction_conflict(exc: BaseException) -> bool:
+    """True when the database rolled the transaction back because of a concurrent one
+    (deadlock, serialization failure): a 503 to retry, not a bug (500)."""
+    if isinstance(exc, DBAPIError):
+        orig = exc.orig
+        state = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+        return state in _CONFLICT_SQLSTATES
+    return False
+
+
+# SQLSTATE classes that mean "the server is not there" rather than "this statement is wrong":
+# 08 connection exception; 57P01-57P03 admin/crash shutdown, "cannot connect now" (starting up).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when a database error means the server is down or restarting (503, retry), not a
+    bug (500): a lost or refused connection, a shutdown or start-up in progress."""
+    if isinstance(exc, OperationalError | InterfaceError | OSError | SATimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        orig = exc.orig
+        state = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+        return bool(state) and state.startswith(_UNAVAILABLE_SQLSTATES)
+    return False
+
+
+def value_refused(exc: BaseException) -> bool:
+    """True when the database (or its driver) refused a value that came with the request: a
+    PostgreSQL data exception (SQLSTATE class 22) or a number the driver cannot encode (found
+    by fuzzing on PostgreSQL: an id of 2**62 against an INTEGER column was a 500)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, OverflowError):
+            return True
+        state = str(getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None) or "")
+        if state.startswith("22") or type(seen).__name__ == "DataError":
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
+async def _value_out_of_range(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("value refused by the database on %s %s: %s", request.method, request.url.path,
+                type(exc).__name__)  # fmt: skip
+    detail = "Range: a value of the request is outside what the database can store"
+    return problem(
+        422,
+        "Invalid input",
+        detail,
+        type_="invalid-input",
+        errors=[{"pointer": "", "detail": detail}],
+    )
+
+
+async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
+    if transaction_conflict(exc):
+        return await _transaction_conflict(request, exc)
+    if database_unavailable(exc):
+        return await _database_down(request, exc)
+    if value_refused(exc):
+        return await _value_out_of_range(request, exc)
+    return await _unexpected(request, exc)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -197,7 +297,15 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for exc_type in (OperationalError, InterfaceError, ConnectionError, OSError, TimeoutError):
+    for exc_type in (
+        OperationalError,
+        InterfaceError,
+        ConnectionError,
+        OSError,
+        TimeoutError,
+    ):
         app.add_exception_handler(exc_type, _database_down)
-    app.add_exception_handler(DBAPIError, _unexpected)
+    app.add_exception_handler(SATimeoutError, _pool_exhausted)
+    app.add_exception_handler(DBAPIError, _dbapi_error)
+    app.add_exception_handler(OverflowError, _value_out_of_range)
     app.add_exception_handler(Exception, _unexpected)

@@ -7,14 +7,16 @@ or borrower id for borrower-level signals) or over HTTP; consumers parse them wi
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -40,9 +42,32 @@ class Topic(StrEnum):
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:\-]{1,64}$")]
 EventId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:\-]{1,128}$")]
+
+
+def _not_float(value: object) -> object:
+    """Money never passes through a binary float: a decimal string or an integer (found by the
+    hostile-input tests: `"amount": 3200.5` was accepted)."""
+    if isinstance(value, float):
+        raise ValueError('money must be a decimal string (e.g. "3200.50") or an integer')
+    return value
+
+
+def _utc_representable(value: datetime) -> datetime:
+    """A timestamp must exist in UTC too (found by the hostile-input tests:
+    0001-01-01T00:00:00+14:00 overflowed on conversion, a 500)."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the timestamp lies outside 0001-01-01..9999-12-31 in UTC") from None
+    return value
+
+
 Money = Annotated[
-    Decimal, Field(ge=0, max_digits=18, decimal_places=2, allow_inf_nan=False)
+    Decimal,
+    BeforeValidator(_not_float),
+    Field(ge=0, max_digits=18, decimal_places=2, allow_inf_nan=False),
 ]  # yuan, to the fen
+Timestamp = Annotated[AwareDatetime, AfterValidator(_utc_representable)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
 
 
@@ -142,7 +167,7 @@ class Event(_Model):
     event_id: EventId
     version: Literal[1] = SCHEMA_VERSION
     type: str
-    occurred_at: AwareDatetime
+    occurred_at: Timestamp
     loan_id: Id | None = None
     borrower_id: Id | None = None
     org: OrgPath

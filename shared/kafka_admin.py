@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -12,9 +12,15 @@ log = logging.getLogger("shared.kafka_admin")
 
 
 async def ensure_topics(
-    bootstrap: str, topics: Iterable[str], *, partitions: int, replication: int
+    bootstrap: str,
+    topics: Iterable[str],
+    *,
+    partitions: int,
+    replication: int,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
-    """Create the topics that do not exist yet; existing ones are left as they are."""
+    """Create the topics that do not exist yet (with `configs[topic]`, if any); existing ones
+    are left as they are."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -25,7 +31,12 @@ async def ensure_topics(
         try:
             await admin.create_topics(
                 [
-                    NewTopic(t, num_partitions=partitions, replication_factor=replication)
+                    NewTopic(
+                        t,
+                        num_partitions=partitions,
+                        replication_factor=replication,
+                        topic_configs=dict((configs or {}).get(t, {})),
+                    )
                     for t in missing
                 ]
             )

@@ -15,6 +15,15 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.bodies import (
+    BodyTooLarge,
+    is_json,
+    json_errors,
+    read_body,
+    replay,
+    url_errors,
+)
+
 REQUEST_ID_HEADER = "x-request-id"
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 # A client-chosen id is kept only if it is short and plain, so it cannot forge log lines.
@@ -124,13 +133,30 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        bulk = scope["path"] in self.body_limits
         limit = self.body_limits.get(scope["path"], self.max_body_bytes)
         try:
             declared = _header(scope, "content-length")
             if declared and declared.isdigit() and int(declared) > limit:
                 await _send_problem(send_with_id, 413, "Payload too large", _too_large(limit))
                 return
-            await self.app(scope, _limited(receive, limit), send_with_id)
+            refused = url_errors(scope)
+            if refused:
+                detail = refused[0]["detail"]
+                await _send_problem(send_with_id, 422, "Invalid input", detail, errors=refused)
+                return
+            if bulk:
+                # A bulk route streams its own (large) body and parses it itself.
+                await self.app(scope, _limited(receive, limit), send_with_id)
+                return
+            body, ended = await read_body(receive, limit)
+            invalid = json_errors(body) if body and is_json(scope) else []
+            if invalid:
+                await _send_problem(
+                    send_with_id, 422, "Invalid input", invalid[0]["detail"], errors=invalid
+                )
+                return
+            await self.app(scope, replay(body, receive, ended), send_with_id)
         except BodyTooLarge:
             if "started" not in status:
                 await _send_problem(send_with_id, 413, "Payload too large", _too_large(limit))
@@ -165,10 +191,6 @@ class RequestContextMiddleware:
             _request_id.reset(token)
 
 
-class BodyTooLarge(Exception):
-    """Raised while streaming a body that exceeds the limit without a Content-Length."""
-
-
 def _limited(receive: Receive, limit: int) -> Receive:
     seen = 0
 
@@ -188,16 +210,26 @@ def _too_large(limit: int) -> str:
     return f"The request body exceeds the limit of {limit} bytes."
 
 
-async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
-    body = orjson.dumps(
-        {
-            "type": "https://loan-risk.example/problems/" + title.lower().replace(" ", "-"),
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "request_id": current_request_id(),
-        }
-    )
+async def _send_problem(
+    send: Send,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+) -> None:
+    document: dict[str, object] = {
+        "type": "https://loan-risk.example/problems/" + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    rid = current_request_id()
+    if rid:
+        document["request_id"] = rid
+    if errors:
+        document["errors"] = errors
+    body = orjson.dumps(document)
     await send(
         {
             "type": "http.response.start",

@@ -264,10 +264,27 @@ class Gatekeeper:
             )
 
 
+def _kind(token: str | None) -> str:
+    if not token:
+        return "none"
+    return "jwt" if _looks_like_jwt(token) else "api_key"
+
+
 async def authenticate(request: Request) -> Principal:
-    """The request's principal, admitted by its rate limit (G2, G5)."""
+    """The request's principal, admitted by its rate limit (G2, G5). A refusal is logged with
+    its reason and the credential's kind, never the credential itself (G6)."""
     gatekeeper: Gatekeeper = request.app.state.gatekeeper
-    principal = await gatekeeper.authenticate(presented_credential(request))
+    token = presented_credential(request)
+    try:
+        principal = await gatekeeper.authenticate(token)
+    except Unauthenticated as exc:
+        kind = _kind(token)
+        request.scope.setdefault("state", {})["access_extra"] = {"refused": kind}
+        log.warning(
+            "credential refused",
+            extra={"reason": exc.detail, "credential_kind": kind, "path": request.url.path},
+        )
+        raise
     request.scope.setdefault("state", {})["access_extra"] = {
         "credential_id": principal.caller.credential_id,
         "org": principal.caller.org,

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from services.gateway.config import Settings
 from shared.db import ping
+from shared.openapi import PROBLEM, add_problems, operations
 
 router = APIRouter(tags=["health"])
 
@@ -106,6 +107,16 @@ def prefixed(service: str, document: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+# The gateway's own answers before a call reaches a route: G2 (401), G5 (429); in front of a
+# service also G1 (502, 504) and the gateway's body limit (413).
+GATEWAY_ERRORS = (401, 413, 429)
+PROXY_ERRORS = (502, 504)
+
+
+def _service_of(path: str) -> str:
+    return "warnings" if path == "/v1/events" else path.split("/")[1]
+
+
 def merge(own: dict[str, Any], services: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
     """G7: the gateway's own document plus every service's under its prefix."""
     merged = copy.deepcopy(own)
@@ -127,12 +138,18 @@ def merge(own: dict[str, Any], services: dict[str, dict[str, Any] | None]) -> di
                 if isinstance(operation, dict) and "operationId" in operation:
                     operation["operationId"] = "gateway_" + operation["operationId"]
             merged["paths"]["/v1/events"] = intake
-    for path, item in merged["paths"].items():
+    own_paths = set(own.get("paths", {}))
+    for path, _method, operation in operations(merged):
         if path in OPEN_PATHS:
             continue
-        for operation in item.values():
-            if isinstance(operation, dict):
-                operation.setdefault("security", [{"credential": []}])
+        operation.setdefault("security", [{"credential": []}])
+        # What the gateway itself may answer in front of the route (found by fuzzing: the
+        # merged document asked for a credential without listing the 401).
+        ref = "#/components/schemas/" + (
+            PROBLEM if path in own_paths else f"{_service_of(path)}.{PROBLEM}"
+        )
+        statuses = GATEWAY_ERRORS if path in own_paths else (*GATEWAY_ERRORS, *PROXY_ERRORS)
+        add_problems(operation, statuses, ref)
     if missing:
         merged["info"]["x-unavailable-services"] = missing
     return merged

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
@@ -34,6 +34,8 @@ StaffDep = Annotated[Caller, Depends(allow(Role.SUB_BRANCH, Role.BRANCH, Role.HE
 SubBranchDep = Annotated[Caller, Depends(allow(Role.SUB_BRANCH))]
 RiskDep = Annotated[Caller, Depends(allow(Role.RISK))]
 CommitteeDep = Annotated[Caller, Depends(allow(Role.COMMITTEE))]
+# A stored row id: an INTEGER column on PostgreSQL, so larger ids are refused as input.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def rule(name: str) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from services.officers.schemas_responsibility import (
 from shared.auth import Caller, Role, allow, narrowest
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
+from shared.openapi import also
 from shared.org import OrgPath
 
 router = APIRouter(route_class=RuleRoute)
@@ -97,6 +98,7 @@ async def _read(session: SessionDep, handover: Handover) -> HandoverRead:
     "/handovers",
     status_code=201,
     response_model=HandoverRead,
+    responses=also(200, model=HandoverRead, description="a replay of the same handover id"),
     tags=["responsibility"],
     openapi_extra=rule("O18"),
 )
@@ -201,6 +203,7 @@ def _event_read(row: LimitationEvent) -> LimitationEventRead:
     "/loans/{loan_id}/limitation-events",
     status_code=201,
     response_model=LimitationEventRead,
+    responses=also(200, model=LimitationEventRead, description="a replay of the same event id"),
     tags=["responsibility"],
     openapi_extra=rule("O21"),
 )

@@ -22,6 +22,7 @@ from shared.auth import Caller, Forbidden, Role, allow
 from shared.db import SessionDep
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import Id
+from shared.openapi import also
 from shared.org import OrgPath
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
@@ -120,6 +121,7 @@ def _validate_register(body: BorrowerIn) -> None:
 @router.put(
     "/borrowers/{borrower_id}",
     response_model=BorrowerRead,
+    responses=also(201, model=BorrowerRead, description="registered for the first time"),
     tags=["lending"],
     openapi_extra=rule("O20"),
 )

@@ -17,6 +17,7 @@ from services.officers.api_common import (
     HeadOfficeDep,
     ReaderDep,
     RiskDep,
+    RowId,
     RuleRoute,
     SubBranchDep,
     TodayDep,
@@ -307,7 +308,7 @@ async def collection_result(
     session: SessionDep,
     caller: CollectionDep,
     today: TodayDep,
-    assignment_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    assignment_id: RowId,
 ) -> CollectionAssignmentRead:
     """O5: the result of the 6-month collection assignment, once it has run: met -> the
     officer may be put forward again (O2); not met -> no re-appointment."""

@@ -14,6 +14,7 @@ from services.officers.api import OfficerId, visible_officer
 from services.officers.api_common import (
     HeadOfficeDep,
     ReaderDep,
+    RowId,
     RuleRoute,
     StaffDep,
     TodayDep,
@@ -174,7 +175,7 @@ async def officer_assignments(
 async def accept_assignment(
     session: SessionDep,
     caller: OfficerDep,
-    assignment_id: Annotated[int, Path(ge=1, le=2**62)],
+    assignment_id: RowId,
 ) -> AssignmentRead:
     """O17: the assigned officer signs to accept (only that officer: anyone else is a 403
     naming O17); the responsibility takes effect now, a handover's on its completion (O18).

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from services.officers import grading_runs, store_grading
 from services.officers.api_common import (
     HeadOfficeDep,
     ReaderDep,
+    RowId,
     RuleRoute,
     StaffDep,
     SubBranchDep,
@@ -32,7 +33,7 @@ from shared.openapi import also
 from shared.org import OrgPath
 
 router = APIRouter(prefix="/v1/grading/runs", tags=["grading runs"], route_class=RuleRoute)
-RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an INTEGER column on PostgreSQL
+RunId = RowId
 KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key")]
 Wait = Annotated[bool, Query(description="answer once the results are stored")]
 

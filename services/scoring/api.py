@@ -20,6 +20,7 @@ from services.scoring.schemas import (
 from shared.db import SessionDep
 from shared.errors import InvalidInput
 from shared.events import Id
+from shared.openapi import also
 
 router = APIRouter(prefix="/v1")
 
@@ -81,6 +82,9 @@ async def evaluate(
 @router.post(
     "/models",
     status_code=201,
+    responses=also(
+        200, model=ModelRead, description="the same document again returns the existing version"
+    ),
     response_model=ModelRead,
     tags=["models"],
     openapi_extra={

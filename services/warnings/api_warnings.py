@@ -16,6 +16,7 @@ from services.warnings.deps import (
     ResolverDep,
     TzDep,
     WarningDep,
+    WarningToChangeDep,
 )
 from services.warnings.publish import publish
 from services.warnings.schemas import (
@@ -104,7 +105,7 @@ async def get_warning(warning: WarningDep, session: SessionDep) -> WarningDetail
 @router.post("/{warning_id}/reports", response_model=WarningRead)
 async def report(
     body: ReportCreate,
-    warning: WarningDep,
+    warning: WarningToChangeDep,
     session: SessionDep,
     caller: ReporterDep,
     now: NowDep,
@@ -126,7 +127,7 @@ def _may_report(caller: Caller, step: str) -> None:
 @router.post("/{warning_id}/updates", response_model=WarningRead)
 async def add_update(
     body: UpdateCreate,
-    warning: WarningDep,
+    warning: WarningToChangeDep,
     session: SessionDep,
     caller: ReporterDep,
     now: NowDep,
@@ -140,7 +141,7 @@ async def add_update(
 @router.post("/{warning_id}/mitigation", response_model=WarningRead)
 async def mitigate(
     body: MitigationCreate,
-    warning: WarningDep,
+    warning: WarningToChangeDep,
     session: SessionDep,
     caller: ManagerDep,
     now: NowDep,
@@ -153,7 +154,7 @@ async def mitigate(
 @router.post("/{warning_id}/resolve", response_model=WarningRead)
 async def resolve(
     body: ResolveCreate,
-    warning: WarningDep,
+    warning: WarningToChangeDep,
     session: SessionDep,
     caller: ResolverDep,
     now: NowDep,

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Path, Request
 
 from services.warnings.models import EarlyWarning
+from services.warnings.service import lock_writers
 from shared.auth import Caller, Role, allow
 from shared.db import SessionDep
 from shared.errors import NotFound
@@ -57,6 +58,20 @@ async def scoped_warning(
     warning_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
 ) -> EarlyWarning:
     """The warning, if it lies in the caller's subtree; 404 otherwise (nothing leaks, G4)."""
+    warning = await session.get(EarlyWarning, warning_id)
+    if warning is None or not caller.sees(warning.org):
+        raise NotFound(f"warning {warning_id} does not exist")
+    return warning
+
+
+async def warning_to_change(
+    session: SessionDep,
+    caller: ReaderDep,
+    warning_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+) -> EarlyWarning:
+    """The warning a lifecycle action changes: loaded after taking the writers' lock (before
+    any row lock, so it never deadlocks with an event batch), as it is now (W10-W12)."""
+    await lock_writers(session)
     warning = await session.get(EarlyWarning, warning_id, with_for_update=True)
     if warning is None or not caller.sees(warning.org):
         raise NotFound(f"warning {warning_id} does not exist")
@@ -64,6 +79,7 @@ async def scoped_warning(
 
 
 WarningDep = Annotated[EarlyWarning, Depends(scoped_warning)]
+WarningToChangeDep = Annotated[EarlyWarning, Depends(warning_to_change)]
 
 
 def get_outbox(request: Request) -> Outbox | None:

@@ -173,11 +173,7 @@ async def summary(
     by_level = await _counts(session, EarlyWarning.level, base)
     by_state = await _counts(session, EarlyWarning.state, base)
     overdue = await session.scalar(select(func.count()).where(*base, overdue_now(now)))
-    due_soon = sum(
-        1
-        for p in await pending_reports(session, org=org, due_before=now + soon)
-        if p.deadline >= now
-    )
+    due_soon = await _due_between(session, base, now, now + soon)
     missing = await session.scalar(select(func.count()).where(*base, EarlyWarning.updates_missing))
     orgs = await _counts(session, EarlyWarning.org, base)
     by_branch: dict[str, int] = {}
@@ -193,6 +189,25 @@ async def summary(
         "updates_missing": int(missing or 0),
         "by_branch": dict(sorted(by_branch.items())),
     }
+
+
+async def _due_between(
+    session: AsyncSession, base: list[ColumnElement[bool]], start: datetime, end: datetime
+) -> int:
+    """W13: reports still to make whose deadline falls in [start, end], counted per step in
+    the database (constant cost however many warnings are open or overdue)."""
+    total = 0
+    for deadline_col, reported_col in (
+        (EarlyWarning.branch_deadline, EarlyWarning.branch_reported_at),
+        (EarlyWarning.head_office_deadline, EarlyWarning.head_office_reported_at),
+    ):
+        count = await session.scalar(
+            select(func.count()).where(
+                *base, reported_col.is_(None), deadline_col >= start, deadline_col <= end
+            )
+        )
+        total += int(count or 0)
+    return total
 
 
 async def _counts(

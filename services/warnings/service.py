@@ -30,6 +30,7 @@ from services.warnings.signals import Signal, exposure, signal_for
 from services.warnings.store import LoanRow
 from services.warnings.vocabulary import WarningCategory, WarningKind, WarningLevel
 from shared.clock import Clock
+from shared.db import serialize_writers
 from shared.events import (
     BorrowerGroupLinked,
     Event,
@@ -46,6 +47,13 @@ from shared.transport import Handler
 
 PROCESSED_TABLE: Table = ProcessedEvent.__table__  # type: ignore[assignment]
 SYSTEM = "system"
+
+
+async def lock_writers(session: AsyncSession) -> None:
+    """W4/W18: one warning-writing transaction at a time (PostgreSQL advisory lock; SQLite's
+    BEGIN IMMEDIATE already does it): a batch reads the open warnings it then raises or
+    escalates, so two at once would both raise the same warning or deadlock on escalations."""
+    await serialize_writers(session, "warnings.writers")
 
 
 class BatchApplier(BatchState):
@@ -364,6 +372,7 @@ def event_handler(tz: ZoneInfo, clock: Clock, outbox: Outbox | None = None) -> H
     cached: dict[tuple[tuple[str, int, datetime], ...], policies.Policies] = {}
 
     async def handle(session: AsyncSession, events: Sequence[Event]) -> None:
+        await lock_writers(session)  # the Kafka consumer claimed the ids first: lock now
         # Policies change rarely: parse them again only when a stored version changed.
         versions = await store.policy_versions(session)
         rules = cached.get(versions)
@@ -385,6 +394,7 @@ def ingest_handler(consumer_group: str, tz: ZoneInfo, clock: Clock) -> Handler:
     handle = event_handler(tz, clock)
 
     async def ingest(session: AsyncSession, events: Sequence[Event]) -> None:
+        await lock_writers(session)  # before the claim: a repeat waits, then finds it claimed
         await apply_once(session, PROCESSED_TABLE, consumer_group, events, handle)
 
     return ingest

@@ -23,12 +23,14 @@ from services.warnings.deadlines import LoanMaturity, YearMonth, pre_maturity_ch
 from services.warnings.models import CheckTask, EarlyWarning, Loan, WarningHistory, WarningUpdate
 from services.warnings.queries import OPEN
 from services.warnings.schemas import SweepResult
+from services.warnings.service import lock_writers
 
 log = logging.getLogger("warnings.sweeps")
 
 
 async def run(session: AsyncSession, *, now: datetime, tz: ZoneInfo) -> SweepResult:
     """One W14 pass: (a) check tasks, (b) overdue marking, (c) missing monthly updates."""
+    await lock_writers(session)
     rules = await policies.load(session)
     created = await _check_tasks(session, now, tz, rules.deadlines.days_before_maturity)
     marked = await _mark_overdue(session, now)

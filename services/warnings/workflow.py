@@ -23,7 +23,7 @@ from services.warnings.schemas import (
     UpdateCreate,
     WarningCreate,
 )
-from services.warnings.service import BatchApplier, Subject
+from services.warnings.service import BatchApplier, Subject, lock_writers
 from services.warnings.signals import Signal
 from services.warnings.vocabulary import (
     RuleInputError,
@@ -249,6 +249,7 @@ async def raise_by_hand(
         raise InvalidInput(
             f"a {kind.value} warning is about a borrower", pointer="/borrower_id", rule="W9"
         )
+    await lock_writers(session)
     applier = BatchApplier(session, rules=await policies.load(session), tz=tz, now=now)
     subject = await _subject(session, applier, body)
     discovered = _when(body.discovered_at, now, pointer="/discovered_at", rule="W9")

@@ -19,7 +19,9 @@ from .conftest import ADMIN, HS_SECRET, Stack, bearer, gateway_stack
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
-    base = {"sub": "li.wei", "roles": ["branch"], "org": "HO/GZ", "exp": int(time.time()) + 600}
+    # Parametrised tokens are built when the suite is collected: valid for a day, so that
+    # only the token meant to be expired is, however long the suite runs before this module.
+    base = {"sub": "li.wei", "roles": ["branch"], "org": "HO/GZ", "exp": int(time.time()) + 86400}
     return {**base, **overrides}
 
 
