@@ -5,13 +5,16 @@ the same way on every service and on the gateway (found by fuzzing and hostile-i
   Content-Length (a chunked upload is not read to its end).
 - A JSON body is checked with orjson before any route parses it: NaN / Infinity literals,
   numbers beyond a double (1e400, 5,000-digit integers), nesting deeper than 1,024 levels, lone
-  surrogates and invalid UTF-8 are a 422 problem document (pointer "" = the whole body) instead
-  of a float infinity, a RecursionError or a parser's 400; a NUL character in a string (which
+  surrogates and invalid UTF-8 are a 422 problem document instead of a float infinity, a
+  RecursionError or a parser's 400; a non-finite or oversized number names its field's JSON
+  pointer (else the pointer is "", the whole body); a NUL character in a string (which
   PostgreSQL text cannot store) is a 422 naming the string's JSON pointer.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -82,6 +85,10 @@ def json_errors(body: bytes) -> list[dict[str, str]]:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        pointer = _non_finite_pointer(body)
+        if pointer is not None:
+            detail = f"{JSON_RULE}: {pointer} is not a finite number (NaN, Infinity, 1e400...)"
+            return [{"pointer": pointer, "detail": detail}]
         detail = f"{JSON_RULE}: the body is not valid JSON (RFC 8259): {exc}"
         return [{"pointer": "", "detail": detail}]
     if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _deeper_than(document, MAX_DEPTH):
@@ -124,6 +131,43 @@ def _deeper_than(document: Any, limit: int) -> bool:
             children = node.values() if isinstance(node, dict) else node
             stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
     return False
+
+
+_NOT_FINITE = object()
+_MAX_INT_DIGITS = 300  # beyond a double; Python refuses to parse over 4,300 digits anyway
+
+
+def _not_finite_float(text: str) -> object:
+    value = float(text)
+    return value if math.isfinite(value) else _NOT_FINITE
+
+
+def _bounded_int(text: str) -> object:
+    return _NOT_FINITE if len(text.lstrip("-")) > _MAX_INT_DIGITS else int(text)
+
+
+def _non_finite_pointer(body: bytes) -> str | None:
+    """When orjson refuses a body: the JSON pointer of its first NaN / Infinity literal or
+    number beyond a double, if that is all that is wrong (so the problem names the field)."""
+    try:
+        document = json.loads(
+            body,
+            parse_constant=lambda _name: _NOT_FINITE,
+            parse_float=_not_finite_float,
+            parse_int=_bounded_int,
+        )
+    except (ValueError, RecursionError):
+        return None
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack:
+        node, at = stack.pop()
+        if node is _NOT_FINITE:
+            return at
+        if isinstance(node, dict):
+            stack.extend((v, f"{at}/{_escape(k)}") for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((v, f"{at}/{i}") for i, v in reversed(list(enumerate(node))))
+    return None
 
 
 def _escape(key: str) -> str:

@@ -20,6 +20,10 @@ RAW_JSON: dict[str, bytes] = {
     "invalid-utf8": b'{"id": "\xed\xa0\x80"}',
     "truncated": b'{"id": "x"',
 }
+# The pointer each case's problem names: the number's field, else "" (the whole body).
+RAW_JSON_POINTER: dict[str, str] = dict.fromkeys(
+    ("number-1e400", "integer-5000-digits", "nan", "infinity", "minus-infinity"), "/amount"
+)
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from services.warnings.app import create_app as create_warnings
 from services.warnings.config import Settings as WarningsSettings
 from tests.support.apps import serve
 from tests.support.databases import fresh_database
-from tests.support.hostile import RAW_JSON, Chunks, assert_invalid, assert_problem
+from tests.support.hostile import RAW_JSON, RAW_JSON_POINTER, Chunks, assert_invalid, assert_problem
 
 LIMIT = 256 * 1024
 # One JSON route per service, each reached past G3/G4 by the signed admin.
@@ -73,7 +73,7 @@ async def test_hostile_json_is_422_naming_the_json_rule(
 ) -> None:
     name, client = service
     response = await client.post(ROUTES[name], content=RAW_JSON[case], headers=JSON)
-    body = assert_invalid(response, "", "JSON: ")
+    body = assert_invalid(response, RAW_JSON_POINTER.get(case, ""), "JSON: ")
     assert "request_id" in body
 
 
