@@ -9,12 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
-from services.warnings.models import EventRecord
-from services.warnings.service import PROCESSED_TABLE
-from shared.db import make_engine, make_sessionmaker
 from tests.support.auth import ADMIN, CallerAuth
+from tests.support.faults import warnings_counts
 from tests.support.kafka import produce
 from tests.support.processes import ServiceProcess
 from tests.support.streams import key_of, mixed_stream, topic_of
@@ -44,26 +41,6 @@ def wait_for(check: Any, timeout_s: float = 30, what: str = "condition") -> Any:
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-async def count_like(url: str, prefix: str) -> tuple[int, int]:
-    """(event records, processed-event claims) whose id starts with `prefix`."""
-    engine = make_engine(url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            records = await session.scalar(
-                select(func.count())
-                .select_from(EventRecord)
-                .where(EventRecord.event_id.startswith(prefix))
-            )
-            claims = await session.scalar(
-                select(func.count())
-                .select_from(PROCESSED_TABLE)
-                .where(PROCESSED_TABLE.c.event_id.startswith(prefix))
-            )
-        return int(records or 0), int(claims or 0)
-    finally:
-        await engine.dispose()
 
 
 async def test_event_posted_to_gateway_reaches_warnings_through_kafka_once(
@@ -96,7 +73,7 @@ async def test_event_posted_to_gateway_reaches_warnings_through_kafka_once(
             lambda: client.get(f"/warnings/v1/events/{tag}-2").status_code == 200,
             what="the sentinel event",
         )
-    assert await count_like(pg_urls["warnings"], tag) == (2, 2)
+    assert await warnings_counts(pg_urls["warnings"], tag) == (2, 2)
 
 
 async def test_bad_event_through_the_gateway_is_a_422_and_never_published(
@@ -136,24 +113,24 @@ async def test_warnings_killed_mid_stream_loses_nothing_and_doubles_nothing(
         deadline = time.monotonic() + 60
         done = 0
         while time.monotonic() < deadline:
-            done, _ = await count_like(pg_urls["warnings"], tag)
+            done, _ = await warnings_counts(pg_urls["warnings"], tag)
             if done >= 400:
                 break
             await asyncio.sleep(0.02)
         warnings.kill()
-        at_kill, _ = await count_like(pg_urls["warnings"], tag)
+        at_kill, _ = await warnings_counts(pg_urls["warnings"], tag)
         assert 0 < at_kill < total, f"the kill did not land mid-stream ({at_kill} of {total})"
 
         warnings.start()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 120
         while loop.time() < deadline:
-            done, _ = await count_like(pg_urls["warnings"], tag)
+            done, _ = await warnings_counts(pg_urls["warnings"], tag)
             if done >= total:
                 break
             await asyncio.sleep(0.2)
         await asyncio.sleep(1)  # let any straggling redelivery land before counting
-        assert await count_like(pg_urls["warnings"], tag) == (total, total)
+        assert await warnings_counts(pg_urls["warnings"], tag) == (total, total)
     finally:
         warnings.stop()
 
@@ -176,22 +153,22 @@ async def test_w18_killed_mid_stream_ends_with_the_same_warnings_as_an_uninterru
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            done, _ = await count_like(pg_urls["warnings"], tag)
+            done, _ = await warnings_counts(pg_urls["warnings"], tag)
             if done >= len(events) // 5:
                 break
             await asyncio.sleep(0.02)
         warnings.kill()
-        at_kill, _ = await count_like(pg_urls["warnings"], tag)
+        at_kill, _ = await warnings_counts(pg_urls["warnings"], tag)
         assert 0 < at_kill < len(events), f"the kill did not land mid-stream ({at_kill})"
 
         warnings.start()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 120
-        while loop.time() < deadline and (await count_like(pg_urls["warnings"], tag))[0] < len(
+        while loop.time() < deadline and (await warnings_counts(pg_urls["warnings"], tag))[0] < len(
             events
         ):
             await asyncio.sleep(0.2)
-        assert await count_like(pg_urls["warnings"], tag) == (len(events), len(events))
+        assert await warnings_counts(pg_urls["warnings"], tag) == (len(events), len(events))
         async with httpx.AsyncClient(
             base_url=warnings.url, timeout=30, auth=CallerAuth(ADMIN)
         ) as client:
