@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from services.officers import exit_service, funds_service
 from services.officers.api import OfficerId, visible_officer
 from services.officers.api_common import ReaderDep, RuleRoute, TodayDep, rule
-from services.officers.api_liability import _policy, _unique_ids
+from services.officers.api_liability import unique_ids, whatif_policy
 from services.officers.exit_service import (
     Condition,
     exit_conditions,
@@ -80,7 +80,7 @@ async def evaluate_exit(session: SessionDep, _caller: ReaderDep, body: ExitEvalu
     text (any one holding: the officer leaves the post)."""
     if body.birth_date >= body.on:
         raise InvalidInput("birth_date must be before on", pointer="/birth_date", rule="O24")
-    p = await _policy(session, body.on.year, body.policy)
+    p = await whatif_policy(session, body.on.year, body.policy)
     facts = ExitFacts(
         score=body.score,
         failed_exams_in_row=body.failed_exams_in_row,
@@ -115,7 +115,7 @@ async def officer_exit(
     major violation) come from the query."""
     officer = await visible_officer(session, caller, officer_id)
     day = on or today
-    p = await _policy(session, day.year, None)
+    p = await whatif_policy(session, day.year, None)
     kept = await stored_facts(session, officer, day)
     facts = ExitFacts(
         score=kept.score,
@@ -152,7 +152,7 @@ async def compute_transition(
     """What-if O25: the yearly ceilings of the first-responsible book (halved each year), the
     date lending stops and full-time collection starts without a post; with `balances`, whether
     each milestone reached was met; with `on`, whether the officer may still lend."""
-    p = await _policy(session, body.start.year, body.policy)
+    p = await whatif_policy(session, body.start.year, body.policy)
     plan = transition_plan(body.start, body.book, p)
     if len(body.balances) > len(plan.milestones):
         raise InvalidInput(
@@ -210,7 +210,7 @@ async def compute_pay(session: SessionDep, _caller: ReaderDep, body: PayComputeI
                 rule="O27",
             )
         seen.add(y.year)
-    p = await _policy(session, body.exit_year, body.policy)
+    p = await whatif_policy(session, body.exit_year, body.policy)
     return pay_after_exit(body, p)
 
 
@@ -227,7 +227,7 @@ async def compute_vintage_buyout(
     age (policy table); with consent the officer buys out all its NPLs (recoveries then go to
     the buyer); relatives' loans are compensated in full; loans introduced or guaranteed by an
     employee are the introducer's (100 % from 2008-01-01). Each loan says who pays what, why."""
-    _unique_ids([x.loan_id for x in body.loans], "O32")
+    unique_ids([x.loan_id for x in body.loans], "O32")
     for i, x in enumerate(body.loans):
         if x.formed_year > body.year:
             raise InvalidInput(
@@ -239,7 +239,7 @@ async def compute_vintage_buyout(
                 pointer=f"/loans/{i}/formed_year",
                 rule="O32",
             )
-    p = await _policy(session, body.year, body.policy)
+    p = await whatif_policy(session, body.year, body.policy)
     loans = [VintageLoan(**x.model_dump()) for x in body.loans]
     result = vintage_buyout(loans, year=body.year, full_buyout=body.full_buyout_consent, policy=p)
     return VintageRead(
@@ -286,7 +286,7 @@ async def record_vintage_buyout(
     with consent); the officer's own amounts are deducted from its risk fund, then post
     deposit, the rest a shortfall (O30). `operation_id` makes a retry a replay (200)."""
     await visible_officer(session, caller, officer_id)
-    _unique_ids([x.loan_id for x in body.loans], "O32")
+    unique_ids([x.loan_id for x in body.loans], "O32")
     for i, x in enumerate(body.loans):
         if x.formed_year > body.year or x.loan_date.year > x.formed_year:
             raise InvalidInput(
@@ -294,7 +294,7 @@ async def record_vintage_buyout(
                 pointer=f"/loans/{i}/formed_year",
                 rule="O32",
             )
-    p = await _policy(session, body.year, None)
+    p = await whatif_policy(session, body.year, None)
     posted = await exit_service.record_vintage(
         session, officer_id=officer_id, body=body, policy=p, by=caller.subject
     )

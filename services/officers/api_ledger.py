@@ -94,7 +94,7 @@ class OfficerBookRead(BaseModel):
     npl_balance: Decimal = Field(description="O22 responsible NPL balance")
 
 
-async def _loan_read(session: SessionDep, loan: LedgerLoan, on: date, *, history: bool) -> LoanRead:
+async def loan_read(session: SessionDep, loan: LedgerLoan, on: date, *, history: bool) -> LoanRead:
     p = await policies.liability_policy(session, on.year)
     verdict = count_npl(
         loan_state(
@@ -198,7 +198,7 @@ async def get_loan(
 ) -> LoanRead:
     """A ledger loan: balance, class, overdue days, O22 status, responsibility history."""
     loan = await visible_loan(session, caller, loan_id)
-    return await _loan_read(session, loan, today, history=True)
+    return await loan_read(session, loan, today, history=True)
 
 
 @router.put(
@@ -222,7 +222,7 @@ async def reassign(
         accepted_by=body.accepted_by,
         by=caller.subject,
     )
-    return await _loan_read(session, loan, today, history=True)
+    return await loan_read(session, loan, today, history=True)
 
 
 @router.patch(
@@ -239,7 +239,7 @@ async def correct(
             raise InvalidInput(f"O22: {field} cannot be null", pointer=f"/{field}", rule="O22")
         setattr(loan, field, value.value if hasattr(value, "value") else value)
     await session.flush()
-    return await _loan_read(session, loan, today, history=True)
+    return await loan_read(session, loan, today, history=True)
 
 
 @router.get("/officers/{officer_id}/loans", response_model=OfficerBookRead, tags=["ledger"])
@@ -256,7 +256,7 @@ async def officer_book(
     await visible_officer(session, caller, officer_id)
     rows = []
     for entry in await responsibility_service.book(session, officer_id, role):
-        row = await _loan_read(session, entry.loan, today, history=False)
+        row = await loan_read(session, entry.loan, today, history=False)
         row.responsible_balance = entry.share
         rows.append(row)
     return OfficerBookRead(

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.officers import collection_service, lending_service, policies, store
 from services.officers.api_common import ReaderDep, RuleRoute, StaffDep, TodayDep, now_utc, rule
-from services.officers.api_ledger import LoanId, LoanRead, _loan_read, visible_loan
+from services.officers.api_ledger import LoanId, LoanRead, loan_read, visible_loan
 from services.officers.lending import FamilyGuarantee, ProposedLoan, Violation
 from services.officers.liability import Collateral
 from services.officers.models_borrowers import Borrower, LoanTerms
@@ -264,7 +264,7 @@ async def create_loan(
             raise Conflict(f"O20: loan {body.loan_id} already exists with other terms")
         response.status_code = 200
         return LoanCreated(
-            loan=await _loan_read(session, existing, today, history=True), check=result
+            loan=await loan_read(session, existing, today, history=True), check=result
         )
     if not result.allowed:
         raise Conflict(
@@ -316,7 +316,7 @@ async def create_loan(
         )
     )
     await collection_service.flush_or_conflict(session, "O20", f"loan {body.loan_id}")
-    return LoanCreated(loan=await _loan_read(session, loan, today, history=True), check=result)
+    return LoanCreated(loan=await loan_read(session, loan, today, history=True), check=result)
 
 
 @router.get("/loans/{loan_id}/restrictions", response_model=list[FlagRead], tags=["lending"])

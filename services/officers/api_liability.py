@@ -40,7 +40,7 @@ router = APIRouter(prefix="/v1", route_class=RuleRoute)
 ZERO = Decimal(0)
 
 
-async def _policy(
+async def whatif_policy(
     session: SessionDep, year: int, overrides: Mapping[str, Any] | None
 ) -> LiabilityPolicy:
     """The year's liability policy with the body's overrides; 422 names `/policy/<key>`."""
@@ -53,7 +53,8 @@ async def _policy(
         raise InvalidInput(exc.detail, pointer=f"/policy{exc.field or ''}", rule=exc.rule) from None
 
 
-def _unique_ids(ids: Sequence[str], rule_name: str) -> None:
+def unique_ids(ids: Sequence[str], rule_name: str) -> None:
+    """422 naming the first repeated loan id (`/loans/<i>/loan_id`) under `rule_name`."""
     seen: set[str] = set()
     for i, loan_id in enumerate(ids):
         if loan_id in seen:
@@ -93,8 +94,8 @@ async def compute_tolerance(
 ) -> ToleranceRead:
     """What-if O26: the tolerance over the 3 years before the exit year; the loans counted by
     O22 take it up in O34 settlement order (answered in that order); O29 share when over."""
-    _unique_ids([x.loan_id for x in body.loans], "O26")
-    p = await _policy(session, body.exit_year, body.policy)
+    unique_ids([x.loan_id for x in body.loans], "O26")
+    p = await whatif_policy(session, body.exit_year, body.policy)
     tol = _tolerance(
         body.interest_income,
         exit_year=body.exit_year,
@@ -186,7 +187,7 @@ async def compute_retirement_buyout(
     """What-if O33-O35: each loan's buy-out amount in O34 settlement order, escrow for
     mortgages in disposal, unmatured loans, and which fund pays (risk fund, post deposit,
     retirement-year performance pay)."""
-    _unique_ids([x.loan_id for x in body.loans], "O34")
+    unique_ids([x.loan_id for x in body.loans], "O34")
     loans: list[BuyoutLoan] = []
     for i, x in enumerate(body.loans):
         if x.matured and x.formed_year is None:
@@ -202,7 +203,7 @@ async def compute_retirement_buyout(
                 rule="O35",
             )
         loans.append(BuyoutLoan(**x.model_dump()))
-    p = await _policy(session, body.year, body.policy)
+    p = await whatif_policy(session, body.year, body.policy)
     tol = _buyout_tolerance(body, p)
     funds = Funds(body.funds.risk_fund, body.funds.post_deposit, body.funds.performance_pay)
     result = retirement_buyout(loans, tolerance_amount=tol, funds=funds, policy=p)

@@ -21,7 +21,7 @@ from services.officers.api_common import (
     invalid,
     rule,
 )
-from services.officers.api_ledger import LoanId, LoanRead, _loan_read, visible_loan
+from services.officers.api_ledger import LoanId, LoanRead, loan_read, visible_loan
 from services.officers.models import OrgNode
 from services.officers.models_responsibility import (
     AssignmentBatch,
@@ -221,7 +221,7 @@ async def refinance(
         raise invalid(exc) from None
     data = body.model_dump() | {"loan_id": loan.loan_id, "case": body.case.value}
     await responsibility_service.refinance(session, loan, data, parts, by=caller.subject)
-    return await _loan_read(session, loan, today, history=True)
+    return await loan_read(session, loan, today, history=True)
 
 
 @router.post(
@@ -238,4 +238,4 @@ async def waive_first_responsible(
     loan = await visible_loan(session, caller, loan_id)
     data = body.model_dump() | {"departure": body.departure.value}
     await responsibility_service.waive_first(session, loan, data, by=caller.subject)
-    return await _loan_read(session, loan, today, history=True)
+    return await loan_read(session, loan, today, history=True)
