@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.warnings import policies, store
-from services.warnings.models import EarlyWarning, ParkedEvent
+from services.warnings.models import ParkedEvent
 from services.warnings.signals import Signal, exposure, signal_for
-from services.warnings.store import LoanRow
+from services.warnings.store import LoanRow, WarningRow
 from services.warnings.vocabulary import WarningCategory
 from shared.events import BorrowerGroupLinked, Event, LoanDisbursed
 
@@ -27,7 +27,7 @@ from shared.events import BorrowerGroupLinked, Event, LoanDisbursed
 class Raised:
     """A warning change to announce on `warning-events` (raised or escalated)."""
 
-    warning: EarlyWarning
+    warning: WarningRow
     change: str
 
 
@@ -42,9 +42,10 @@ class BatchState:
         self.loans_by_borrower: dict[str, list[LoanRow]] = {}
         self.new_loans: dict[str, LoanRow] = {}
         self.changed_loans: dict[str, LoanRow] = {}
-        self.new_warnings: list[EarlyWarning] = []
-        self.open: dict[tuple[str, str], EarlyWarning] = {}
-        self.open_of: dict[str, list[EarlyWarning]] = {}  # borrower -> its open warnings
+        self.new_warnings: list[WarningRow] = []
+        self.changed_warnings: dict[str, WarningRow] = {}  # escalated, by id
+        self.open: dict[tuple[str, str], WarningRow] = {}
+        self.open_of: dict[str, list[WarningRow]] = {}  # borrower -> its open warnings
         self.groups: dict[str, set[str]] = {}  # group id -> member borrowers
         self.groups_of: dict[str, set[str]] = {}  # borrower -> its groups
         self.groups_loaded: set[str] = set()  # borrowers whose groups are all loaded
@@ -167,7 +168,7 @@ class BatchState:
                 await self._load(set(), full=(), spreading={borrower_id})
         return self.groups_of.get(borrower_id, set())
 
-    def _remember(self, warning: EarlyWarning) -> None:
+    def _remember(self, warning: WarningRow) -> None:
         if (warning.kind, warning.subject) in self.open:
             return
         self.open[(warning.kind, warning.subject)] = warning

@@ -8,13 +8,16 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.warnings.models import EarlyWarning
+from services.warnings.store import WarningRow
 from shared.events import WarningChanged, WarningChangedBody
 from shared.outbox import Outbox
 
+# A warning as the HTTP routes hold it (ORM) or as the event applier does (plain row).
+AnyWarning = EarlyWarning | WarningRow
 CHANGES = ("warning.raised", "warning.escalated", "warning.reported", "warning.resolved")
 
 
-def warning_event(warning: EarlyWarning, change: str, at: datetime) -> WarningChanged:
+def warning_event(warning: AnyWarning, change: str, at: datetime) -> WarningChanged:
     """One change of a warning; its id names the warning and its revision, so a redelivery
     of the same change has the same id (consumers dedupe on it)."""
     return WarningChanged(
@@ -37,7 +40,7 @@ def warning_event(warning: EarlyWarning, change: str, at: datetime) -> WarningCh
 async def publish(
     outbox: Outbox | None,
     session: AsyncSession,
-    changes: Sequence[tuple[EarlyWarning, str]],
+    changes: Sequence[tuple[AnyWarning, str]],
     at: datetime,
 ) -> None:
     """Put the changes in the outbox, in the caller's transaction (nothing when unwanted)."""
@@ -45,7 +48,7 @@ async def publish(
         return
     # One event per warning: a warning raised and escalated in one batch is announced once, as
     # raised at its final level.
-    latest: dict[str, tuple[EarlyWarning, str]] = {}
+    latest: dict[str, tuple[AnyWarning, str]] = {}
     for warning, change in changes:
         first = latest.get(warning.id, (warning, change))[1]
         latest[warning.id] = (warning, "warning.raised" if first == "warning.raised" else change)

@@ -18,16 +18,15 @@ from zoneinfo import ZoneInfo
 import orjson
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from services.warnings import policies, store
 from services.warnings.batch_state import BatchState, Raised
 from services.warnings.deadlines import compute_deadlines
-from services.warnings.models import EarlyWarning, ParkedEvent, ProcessedEvent, WarningHistory
+from services.warnings.models import ParkedEvent, ProcessedEvent, WarningHistory
 from services.warnings.publish import publish
 from services.warnings.rules import decide_escalation, group_contagion_targets
 from services.warnings.signals import Signal, exposure, signal_for
-from services.warnings.store import LoanRow
+from services.warnings.store import LoanRow, WarningRow
 from services.warnings.vocabulary import WarningCategory, WarningKind, WarningLevel
 from shared.clock import Clock
 from shared.db import serialize_writers
@@ -70,14 +69,12 @@ class BatchApplier(BatchState):
 
     async def flush(self) -> None:
         """Write what the batch decided (new warnings, changes, history) to the session."""
-        await self.session.flush()
-        # New warnings go in as one executemany, then join the session as if loaded (every
-        # attribute is set), so later changes to them are ordinary ORM updates.
+        await self.session.flush()  # parked events (ORM rows) first
+        new_ids = {w.id for w in self.new_warnings}
         await store.insert_warnings(self.session, self.new_warnings)
-        for warning in self.new_warnings:
-            make_transient_to_detached(warning)
-            self.session.add(warning)
-        self.new_warnings = []
+        escalated = [w for w in self.changed_warnings.values() if w.id not in new_ids]
+        await store.update_warnings(self.session, escalated)
+        self.new_warnings, self.changed_warnings = [], {}
         await store.insert_loans(self.session, self.new_loans.values())
         changed = [x for x in self.changed_loans.values() if x.loan_id not in self.new_loans]
         await store.update_loans(self.session, changed)
@@ -215,7 +212,7 @@ class BatchApplier(BatchState):
         if warning is not None and signal.kind.category is WarningCategory.BUSINESS:
             await self._spread(warning, subject.borrower_id, signal.discovered_at)
 
-    async def _spread(self, source: EarlyWarning, borrower_id: str, discovered: datetime) -> None:
+    async def _spread(self, source: WarningRow, borrower_id: str, discovered: datetime) -> None:
         """W1e: related enterprises with loans here get a warning at the same level."""
         if source.kind == WarningKind.GROUP_CONTAGION.value:
             return
@@ -255,7 +252,7 @@ class BatchApplier(BatchState):
         source_event: str | None = None,
         source_warning: str | None = None,
         actor: str = SYSTEM,
-    ) -> EarlyWarning | None:
+    ) -> WarningRow | None:
         """W4: raise a new warning, escalate the open one, or record a lower signal on it.
         Returns the warning when it was raised or escalated."""
         key = subject.loan_id or subject.borrower_id
@@ -278,6 +275,7 @@ class BatchApplier(BatchState):
         previous = current.level
         current.level = decision.level.value
         current.touch(self.now)
+        self.changed_warnings[current.id] = current
         self._log(current, "escalated", {"from": previous, "detail": signal.detail}, actor)
         self.changes.append(Raised(current, "warning.escalated"))
         return current
@@ -290,7 +288,7 @@ class BatchApplier(BatchState):
         source: str,
         source_event: str | None,
         source_warning: str | None,
-    ) -> EarlyWarning:
+    ) -> WarningRow:
         assert signal.level is not None
         maturity = subject.loan.maturity_date if subject.loan is not None else None
         deadlines = compute_deadlines(
@@ -301,7 +299,7 @@ class BatchApplier(BatchState):
             tz=self.tz,
             policy=self.rules.deadlines,
         )
-        warning = EarlyWarning(
+        warning = WarningRow(
             id=uuid.uuid4().hex,
             kind=signal.kind.value,
             category=signal.kind.category.value,
@@ -335,7 +333,7 @@ class BatchApplier(BatchState):
         self.new_warnings.append(warning)  # inserted in bulk by `flush`
         return warning
 
-    def _log(self, warning: EarlyWarning, action: str, detail: dict[str, Any], actor: str) -> None:
+    def _log(self, warning: WarningRow, action: str, detail: dict[str, Any], actor: str) -> None:
         self.history.append(
             {
                 "warning_id": warning.id,

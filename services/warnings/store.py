@@ -210,13 +210,91 @@ async def loan_rows_of_borrowers(
     return [LoanRow(*row) for row in rows]
 
 
-WARNING_COLUMNS = tuple(c.key for c in table(EarlyWarning).columns)
+@dataclass(slots=True, eq=False)
+class WarningRow:
+    """A warning as plain data: the event applier's working copy of an open warning, inserted
+    and written back in bulk (no ORM object per warning: a batch loads thousands of the group
+    contagion warnings it may escalate). Fields are the `early_warning` columns, in order."""
+
+    id: str
+    kind: str
+    category: str
+    level: str
+    state: str
+    subject: str
+    loan_id: str | None
+    borrower_id: str | None
+    org: str
+    amount: Decimal
+    detail: str
+    source: str
+    source_event_id: str | None
+    source_warning_id: str | None
+    discovered_at: datetime
+    raised_at: datetime
+    head_office_required: bool
+    branch_deadline: datetime | None
+    head_office_deadline: datetime | None
+    branch_reported_at: datetime | None
+    head_office_reported_at: datetime | None
+    branch_overdue: bool
+    head_office_overdue: bool
+    updates_missing: bool
+    team: dict[str, Any] | None
+    resolved_at: datetime | None
+    resolution: str | None
+    updated_at: datetime
+    revision: int
+
+    def touch(self, now: datetime) -> None:
+        """Record that the warning changed at `now` (as `EarlyWarning.touch`)."""
+        self.updated_at = now
+        self.revision += 1
+
+    def as_row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in WARNING_COLUMNS}
 
 
-async def insert_warnings(session: AsyncSession, warnings: Sequence[EarlyWarning]) -> None:
+WARNING_COLUMNS = tuple(f.name for f in fields(WarningRow))
+# What applying events changes on a warning it did not raise (W4 escalation).
+WARNING_CHANGES = ("level", "updated_at", "revision")
+
+_UPDATE_WARNINGS = text(
+    """
+    UPDATE early_warning SET level = u.level, updated_at = u.updated_at, revision = u.revision
+    FROM unnest(:ids, :level, :updated_at, :revision) AS u(id, level, updated_at, revision)
+    WHERE early_warning.id = u.id
+    """
+).bindparams(
+    *(bindparam(name, type_=ARRAY(String)) for name in ("ids", "level")),
+    bindparam("updated_at", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("revision", type_=ARRAY(Integer)),
+)
+
+
+async def insert_warnings(session: AsyncSession, warnings: Sequence[WarningRow]) -> None:
     """Insert new warnings, every column given, in bulk (no unit of work)."""
-    rows = [{name: getattr(w, name) for name in WARNING_COLUMNS} for w in warnings]
-    await insert_rows(session, EarlyWarning, rows)
+    await insert_rows(session, EarlyWarning, [w.as_row() for w in warnings])
+
+
+async def update_warnings(session: AsyncSession, warnings: Collection[WarningRow]) -> None:
+    """Write back escalations (`WARNING_CHANGES`) in one statement, or one executemany."""
+    if not warnings:
+        return
+    if dialect_name(session) == "postgresql":
+        columns = {name: [getattr(w, name) for w in warnings] for name in WARNING_CHANGES}
+        await session.execute(_UPDATE_WARNINGS, {"ids": [w.id for w in warnings], **columns})
+        return
+    stmt = (
+        update(table(EarlyWarning))
+        .where(table(EarlyWarning).c.id == bindparam("p_id"))
+        .values({name: bindparam(f"p_{name}") for name in WARNING_CHANGES})
+    )
+    rows = [
+        {"p_id": w.id, **{f"p_{name}": getattr(w, name) for name in WARNING_CHANGES}}
+        for w in warnings
+    ]
+    await session.execute(stmt, rows)
 
 
 async def insert_loans(session: AsyncSession, loans: Collection[LoanRow]) -> None:
@@ -299,7 +377,7 @@ async def open_warnings_of_borrowers(
     *,
     contagion_of: Collection[str] = (),
     subjects: Collection[tuple[str, str]] = (),
-) -> list[EarlyWarning]:
+) -> list[WarningRow]:
     """Open warnings about these borrowers or any of their loans, the open group contagion
     warnings (W1e) of the borrowers `contagion_of`, and the open warnings of these (kind,
     subject) pairs."""
@@ -314,8 +392,9 @@ async def open_warnings_of_borrowers(
     if subjects:
         which.append(_pairs(session, subjects))
     # The literal predicate of the partial unique index on (kind, subject), so it is used.
-    stmt = select(EarlyWarning).where(or_(*which), text(OPEN_STATES_SQL))
-    return list(await session.scalars(stmt))
+    columns = [table(EarlyWarning).c[name] for name in WARNING_COLUMNS]
+    stmt = select(*columns).where(or_(*which), text(OPEN_STATES_SQL))
+    return [WarningRow(*row) for row in await session.execute(stmt)]
 
 
 def _pairs(session: AsyncSession, pairs: Collection[tuple[str, str]]) -> ColumnElement[bool]:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.warnings import policies, store
 from services.warnings.deadlines import YearMonth, head_office_deadline
 from services.warnings.models import EarlyWarning, WarningHistory, WarningReport, WarningUpdate
+from services.warnings.publish import AnyWarning
 from services.warnings.rules import TransitionError, WarningAction, WarningState, next_state
 from services.warnings.schemas import (
     MitigationCreate,
@@ -25,6 +26,7 @@ from services.warnings.schemas import (
 )
 from services.warnings.service import BatchApplier, Subject, lock_writers
 from services.warnings.signals import Signal
+from services.warnings.store import WarningRow
 from services.warnings.vocabulary import (
     RuleInputError,
     WarningCategory,
@@ -236,7 +238,7 @@ async def raise_by_hand(
     caller: Caller,
     now: datetime,
     tz: ZoneInfo,
-) -> tuple[EarlyWarning, list[tuple[EarlyWarning, str]]]:
+) -> tuple[WarningRow, list[tuple[AnyWarning, str]]]:
     """W9: a warning raised by an officer or by head office; an open one of the same kind on
     the same loan or borrower escalates instead (W4)."""
     kind = WarningKind(body.kind)
