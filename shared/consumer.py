@@ -81,6 +81,10 @@ class ConsumerConfig:
     dlq_topic: str
     max_records: int = 500
     retry_backoff_s: float = 1.0
+    # How long the broker may hold a fetch that finds no new records. aiokafka keeps one fetch
+    # in flight per broker: a fetch of only idle partitions (the other topics) held for the
+    # default 500 ms keeps the busy partitions from being fetched again until it returns.
+    fetch_max_wait_ms: int = 50
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ class BatchConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            fetch_max_wait_ms=config.fetch_max_wait_ms,
         )
         self._task: asyncio.Task[None] | None = None
 
