@@ -189,7 +189,8 @@ async def borrowers_of_loans(session: AsyncSession, loan_ids: Collection[str]) -
     rows = await session.execute(
         select(loan.c.loan_id, loan.c.borrower_id).where(one_of(session, loan.c.loan_id, loan_ids))
     )
-    return {row.loan_id: row.borrower_id for row in rows}
+    # `all()`: one fetch for the whole result, not one cursor call per row.
+    return {loan_id: borrower_id for loan_id, borrower_id in rows.all()}
 
 
 async def loan_rows_of_borrowers(
@@ -207,7 +208,7 @@ async def loan_rows_of_borrowers(
         .order_by(loan.c.disbursed_at, loan.c.loan_id)
     )
     rows = await session.execute(stmt)
-    return [LoanRow(*row) for row in rows]
+    return [LoanRow(*row) for row in rows.all()]  # `all()`: one fetch, not one call per row
 
 
 @dataclass(slots=True, eq=False)
@@ -348,7 +349,7 @@ async def group_members(
         )
     )
     groups: dict[str, set[str]] = {}
-    for group_id, borrower_id in rows:
+    for group_id, borrower_id in rows.all():
         groups.setdefault(group_id, set()).add(borrower_id)
     return groups
 
@@ -394,7 +395,7 @@ async def open_warnings_of_borrowers(
     # The literal predicate of the partial unique index on (kind, subject), so it is used.
     columns = [table(EarlyWarning).c[name] for name in WARNING_COLUMNS]
     stmt = select(*columns).where(or_(*which), text(OPEN_STATES_SQL))
-    return [WarningRow(*row) for row in await session.execute(stmt)]
+    return [WarningRow(*row) for row in (await session.execute(stmt)).all()]
 
 
 def _pairs(session: AsyncSession, pairs: Collection[tuple[str, str]]) -> ColumnElement[bool]:
