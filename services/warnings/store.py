@@ -190,7 +190,7 @@ async def borrowers_of_loans(session: AsyncSession, loan_ids: Collection[str]) -
         select(loan.c.loan_id, loan.c.borrower_id).where(one_of(session, loan.c.loan_id, loan_ids))
     )
     # `all()`: one fetch for the whole result, not one cursor call per row.
-    return {loan_id: borrower_id for loan_id, borrower_id in rows.all()}
+    return dict(rows.all())
 
 
 async def loan_rows_of_borrowers(
