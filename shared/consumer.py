@@ -14,7 +14,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import (
@@ -93,6 +93,19 @@ class Rejected:
     reason: str
 
 
+@dataclass
+class Batch:
+    """One `getmany` result: the records by partition, parsed or rejected."""
+
+    records: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    parsed: list[tuple[ConsumerRecord[bytes, bytes], IncomingEvent]] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.parsed) + len(self.rejected)
+
+
 class BatchConsumer:
     """Runs `getmany` -> one DB transaction -> offset commit, until stopped."""
 
@@ -151,36 +164,53 @@ class BatchConsumer:
 
     async def _run(self) -> None:
         committing: asyncio.Task[None] | None = None
+        reading: asyncio.Task[Batch] | None = None
         try:
             while True:
-                batch = await self.consumer.getmany(
-                    timeout_ms=500, max_records=self.config.max_records
-                )
+                batch = await (reading or self._read())
+                reading = None
+                if batch.size >= self.config.max_records:
+                    # A backlog: read and parse the next batch while this one is applied (pure
+                    # CPU, done while the database answers this one's statements). Caught up,
+                    # the next read waits until this batch is done, to take all that arrived
+                    # meanwhile (read early, it would hold only the first of them).
+                    reading = asyncio.create_task(self._read())
                 if committing is not None and committing.done():
                     finished = committing
                     committing = None
                     finished.result()  # a failed offset commit stops the consumer, as before
-                records = [r for part in batch.values() for r in part]
-                if records:
-                    await self._process(records)
+                if batch.size:
+                    await self._process(batch)
                     # The offsets go to the broker after the database commit, in the
                     # background (as aiokafka suggests): the next batch need not wait for
                     # that round trip; the next offset commit does, so they stay in order.
                     if committing is not None:
                         await committing
-                    committing = asyncio.create_task(self._commit_offsets(batch))
+                    committing = asyncio.create_task(self._commit_offsets(batch.records))
         finally:
+            # A batch read ahead and not applied is simply read again by whoever owns its
+            # partitions next: its offsets were not committed.
+            if reading is not None:
+                reading.cancel()
+                await asyncio.wait([reading], timeout=5)
+                if reading.done() and not reading.cancelled():
+                    reading.exception()  # retrieved: the consumer is stopping anyway
             if committing is not None and not committing.done():
                 await asyncio.wait([committing], timeout=5)
 
-    async def _process(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        parsed: list[tuple[ConsumerRecord[bytes, bytes], IncomingEvent]] = []
-        rejected: list[Rejected] = []
-        for record in records:
+    async def _read(self) -> Batch:
+        """`getmany`, then parse every record (the ones that cannot be parsed are rejected)."""
+        records = await self.consumer.getmany(timeout_ms=500, max_records=self.config.max_records)
+        batch = Batch(records)
+        for record in (r for part in records.values() for r in part):
             try:
-                parsed.append((record, parse_event(record.value or b"")))
+                batch.parsed.append((record, parse_event(record.value or b"")))
             except ValidationError as exc:
-                rejected.append(Rejected(record, _reason(exc)))
+                batch.rejected.append(Rejected(record, _reason(exc)))
+        return batch
+
+    async def _process(self, batch: Batch) -> None:
+        parsed, rejected = batch.parsed, batch.rejected
         # Dead letters first: once the offsets are committed the original bytes must be safe.
         await self._retrying(lambda: self._dead_letter(rejected))
         self._count("dead_lettered", len(rejected))
