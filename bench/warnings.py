@@ -15,9 +15,9 @@ In one run, on fresh topics (prefix `bench<ts>.`, 3 partitions) and a fresh data
 3. pipeline: the warnings service as a uvicorn process (its Kafka consumer, fresh group, default
    batch size), from process start until every event id is in `processed_event`;
 4. latency: with the pipeline caught up, `interest.arrears` events on known loans at a steady
-   rate from a producer task; produce (send call) -> its `event_record` row committed (written
-   in the same transaction as the warning it raises), polled every 10 ms from another
-   connection.
+   rate from a producer task (what is due every 5 ms, 5 ms linger); produce (send call) -> its
+   `event_record` row committed (written in the same transaction as the warning it raises),
+   polled every 10 ms from another connection.
 
 Prints a table, one `BENCH {...}` JSON line with the figures and, last, the rows of the bench
 table (bench/table.py).
