@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.officers import policies, service, store
+from services.officers import handover_service, policies, service, store
 from services.officers.api_common import (
     HeadOfficeDep,
     ReaderDep,
@@ -22,6 +22,7 @@ from services.officers.schemas import (
     OfficerCreate,
     OfficerRead,
     OfficerUpdate,
+    OfficerUpdated,
     OrgNodeCreate,
     OrgNodeRead,
     OrgNodeUpdate,
@@ -158,7 +159,7 @@ async def get_officer(session: SessionDep, caller: ReaderDep, officer_id: Office
 
 @router.patch(
     "/officers/{officer_id}",
-    response_model=OfficerRead,
+    response_model=OfficerUpdated,
     tags=["officers"],
     openapi_extra=rule("O16"),
 )
@@ -168,16 +169,23 @@ async def update_officer(
     caller: StaffDep,
     today: TodayDep,
     officer_id: OfficerId,
-) -> OfficerRead:
+) -> OfficerUpdated:
     """Edit an officer; a change of post or node is recorded in the post history, effective
-    on `effective_date` (default today), and in the dossier."""
+    on `effective_date` (default today), and in the dossier, and opens the handover list of
+    the loans the officer manages (O18: `handover_id`)."""
     officer = await visible_officer(session, caller, officer_id)
     if data.org_id is not None and not caller.sees(data.org_id):
         raise Forbidden(f"G4: /org_id: {data.org_id} is outside your subtree {caller.org}")
-    read, _moved = await service.update_officer(
+    left = officer.org_id
+    read, moved = await service.update_officer(
         session, officer, data, by=caller.subject, today=today
     )
-    return read
+    handover = None
+    if moved:
+        handover = await handover_service.open_on_move(
+            session, officer.id, org_id=left, on=data.effective_date or today, by=caller.subject
+        )
+    return OfficerUpdated(**read.model_dump(), handover_id=handover.id if handover else None)
 
 
 @router.get("/officers/{officer_id}/posts", response_model=list[PostPeriodRead], tags=["officers"])

@@ -5,6 +5,7 @@ Functions take the request's session and never commit (the route's session does)
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -159,6 +160,28 @@ async def create(
         session.add(item)
     await session.flush()
     return handover, True
+
+
+async def open_on_move(
+    session: AsyncSession, officer_id: str, *, org_id: str, on: date, by: str
+) -> Handover | None:
+    """O18: "moving an officer produces a handover list of every loan": opened by the post or
+    node change itself, at the node the officer leaves. None when the officer manages no loan;
+    the open one when a handover is already open (one per officer)."""
+    stmt = select(Handover).where(Handover.officer_id == officer_id, Handover.status == OPEN)
+    if (already := (await session.scalars(stmt)).first()) is not None:
+        return already
+    if not await ledger_service.loans_of(session, officer_id, "management"):
+        return None
+    body = {
+        "handover_id": f"move-{uuid.uuid4().hex[:24]}",
+        "officer_id": officer_id,
+        "kind": "moving",
+        "on": on,
+        "reason": "O18: post or node change",
+    }
+    handover, _ = await create(session, body, org_id=org_id, by=by)
+    return handover
 
 
 async def items(session: AsyncSession, handover_id: str) -> list[HandoverItem]:

@@ -105,6 +105,14 @@ class OfficerRead(BaseModel):
     pre_appointment_performance_pay: Decimal | None
 
 
+class OfficerUpdated(OfficerRead):
+    handover_id: str | None = Field(
+        None,
+        description="O18: the handover list a post or node change opened (or the one already "
+        "open) when the officer manages loans; see /v1/handovers/{id}",
+    )
+
+
 CREATE_FIELDS = set(OfficerCreate.model_fields)
 
 

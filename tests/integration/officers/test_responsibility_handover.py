@@ -199,3 +199,41 @@ async def test_o21_limitation_events_are_idempotent_and_feed_the_watch(
         ).status_code == 404
     bad = await admin.get("/v1/officers/OF-A/limitation-watch", params={"on": "someday"})
     assert bad.status_code == 422
+
+
+async def test_o18_a_post_change_opens_the_handover_of_the_loans_the_officer_manages(
+    app: FastAPI, admin: httpx.AsyncClient
+) -> None:
+    await seed(admin, OFFICERS)
+    await post(app, [disbursed("L1"), disbursed("L2", amount="5000.00")])
+    async with client_as(app, SUB_BRANCH) as sub:
+        # OF-B manages nothing: a move opens no handover.
+        quiet = await ok(sub.patch("/v1/officers/OF-B", json={"org_id": "HO/GZ/CH01"}), 200)
+        assert (quiet["org_id"], quiet["handover_id"]) == ("HO/GZ/CH01", None)
+        # An edit that is not a move opens none either.
+        named = await ok(sub.patch("/v1/officers/OF-A", json={"name": "A. Officer"}), 200)
+        assert named["handover_id"] is None
+        moved = await ok(
+            sub.patch(
+                "/v1/officers/OF-A",
+                json={"org_id": "HO/GZ/CH01", "effective_date": "2025-06-30", "reason": "rotation"},
+            ),
+            200,
+        )
+        handover_id = moved["handover_id"]
+        assert handover_id is not None
+        made = await ok(sub.get(f"/v1/handovers/{handover_id}"), 200)
+        # At the node the officer leaves, on the date of the move, every managed loan listed.
+        assert (made["officer_id"], made["org_id"], made["kind"], made["on"], made["status"]) == (
+            "OF-A",
+            "HO/GZ/LS03",
+            "moving",
+            "2025-06-30",
+            "open",
+        )
+        assert sorted(x["loan_id"] for x in made["items"]) == ["L1", "L2"]
+        # Moving again while it is open: the same handover (one open per officer).
+        again = await ok(sub.patch("/v1/officers/OF-A", json={"post": "office_director"}), 200)
+        assert again["handover_id"] == handover_id
+    listed = await ok(admin.get("/v1/officers/OF-A"), 200)
+    assert "handover_id" not in listed  # only the PATCH answer carries it
