@@ -21,6 +21,8 @@ from services.officers.liability import (
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.models import Officer, OrgNode
 from services.officers.models_ledger import LedgerLoan
+from services.officers.models_responsibility import OrgHead
+from services.officers.responsibility import effective_management
 from services.officers.run_inputs import sub_branch_of
 from shared.org import is_within
 
@@ -41,11 +43,16 @@ async def counties(session: AsyncSession) -> dict[str, str]:
 
 
 async def books(session: AsyncSession, on: date) -> dict[str, list[LoanState]]:
-    """The O22 view of every ledger loan on `on`, by management responsible officer."""
-    stmt = select(LedgerLoan).where(LedgerLoan.management_responsible.is_not(None))
+    """The O22 view of every ledger loan on `on`, by effective management officer: the named
+    one, else the head of the loan's office (O17 / Art. 27), as in the officer's own book."""
+    # (responsibility_service.heads: importing that module here would be circular)
+    heads = {h.org_id: h.officer_id for h in await session.scalars(select(OrgHead))}
     out: dict[str, list[LoanState]] = defaultdict(list)
-    for loan in await session.scalars(stmt):
-        out[str(loan.management_responsible)].append(
+    for loan in await session.scalars(select(LedgerLoan)):
+        who = effective_management(loan.management_responsible, loan.org_id, heads).officer_id
+        if who is None:
+            continue  # no officer and no office head up the tree: nobody's book
+        out[who].append(
             loan_state(
                 loan_id=loan.loan_id,
                 balance=loan.balance,

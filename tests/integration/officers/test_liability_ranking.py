@@ -99,3 +99,33 @@ async def test_o23_bottom_count_cut_includes_ties_and_the_stored_policy(
     # Another year keeps the default of 10: everyone with a balance is on duty.
     default = by_id(await ok(admin.get("/v1/liability/ranking", params={"year": 2025}), 200))
     assert all(default[i]["collection_duty"] for i in ids)
+
+
+async def test_o17_o23_a_loan_without_management_officer_counts_for_its_office_head(
+    app: FastAPI, admin: httpx.AsyncClient
+) -> None:
+    await seed(admin, {"OF-HEAD": LS03, "OF-Z": LS03})
+    orphan = {"first_responsible": "OF-Z"}  # no management responsible officer (Art. 27)
+    await intake(
+        app,
+        [
+            disbursed("L-O1", "700000.00", officers=orphan) | {"org": LS03},
+            event("loan.classified", "L-O1", {"five_class": "doubtful"}, org=LS03),
+            *npl_loan("L-Z1", "OF-Z", "20000.00"),
+        ],
+    )
+    before = by_id(await ok(admin.get("/v1/liability/ranking", params={"year": 2026}), 200))
+    # No head named yet: the orphan loan is nobody's.
+    assert (before["OF-HEAD"]["npl_balance"], before["OF-Z"]["npl_balance"]) == (
+        "0.00",
+        "20000.00",
+    )
+    await ok(
+        admin.put(f"/v1/org-heads/{LS03}", json={"officer_id": "OF-HEAD", "since": "2024-01-01"}),
+        200,
+        201,
+    )
+    after = by_id(await ok(admin.get("/v1/liability/ranking", params={"year": 2026}), 200))
+    # The same balance the head's own book shows (O17 fallback), ranked first in the county.
+    assert (after["OF-HEAD"]["npl_balance"], after["OF-HEAD"]["rank"]) == ("700000.00", 1)
+    assert (after["OF-Z"]["npl_balance"], after["OF-Z"]["rank"]) == ("20000.00", 2)
