@@ -53,6 +53,10 @@ def make_client(*, connect_s: float, read_s: float, max_connections: int) -> htt
     )
 
 
+# Upstream answers up to this size are read whole and sent back in one message; larger ones
+# (batch results, CSV exports) stream through as they arrive.
+WHOLE_BODY_BYTES = 256 * 1024
+
 # Never forwarded from the client: the gateway sets them itself (a client must not be able to
 # present its own "verified" identity or its credential to the services).
 REPLACED = frozenset({"x-request-id", CALLER_HEADER, "authorization", "x-api-key", "cookie"})
@@ -121,6 +125,18 @@ async def forward(
         for k, v in upstream.headers.items()
         if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"
     }
+    size = upstream.headers.get("content-length", "")
+    if size.isdigit() and int(size) <= WHOLE_BODY_BYTES:
+        # A small answer (most of them) goes back whole: one ASGI message, where streaming
+        # costs a task group watching for the client leaving plus a message per chunk.
+        try:
+            body = b"".join([chunk async for chunk in upstream.aiter_raw()])  # as sent
+        except httpx.HTTPError as exc:
+            log.warning("upstream %s broke off its answer: %s", service, exc)
+            raise UpstreamUnavailable(f"G1: the {service} service broke off its answer") from None
+        finally:
+            await upstream.aclose()
+        return Response(body, status_code=upstream.status_code, headers=headers)
     return StreamingResponse(_relay(upstream), status_code=upstream.status_code, headers=headers)
 
 

@@ -10,8 +10,10 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
 
-from services.gateway.proxy import make_client
+from services.gateway.proxy import WHOLE_BODY_BYTES, forward, make_client
 from tests.support.processes import free_port
 
 seen: dict[str, Any] = {"peers": set(), "bodies": []}
@@ -41,6 +43,17 @@ async def upstream(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if path == "/not-modified":
         await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", b'"x"')]})
         await send({"type": "http.response.body", "body": b""})
+        return
+    if path == "/big":
+        answer = b"z" * (WHOLE_BODY_BYTES + 1)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", str(len(answer)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": answer})
         return
     answer = b"echo:" + body
     headers = [(b"content-length", str(len(answer)).encode()), (b"x-path", path.encode())]
@@ -121,3 +134,55 @@ async def test_g1_timeouts_and_refused_connections_are_httpx_errors(server: str)
         with pytest.raises(httpx.ConnectError):
             await client.get("http://127.0.0.1:1/x")
         assert (await client.get(f"{server}/x")).status_code == 201
+
+
+def incoming(path: str) -> Request:
+    """A client's GET as the gateway's route receives it."""
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"gateway")],
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    return Request(scope, receive)
+
+
+async def body_of(response: Response) -> bytes:
+    if isinstance(response, StreamingResponse):
+        return b"".join([bytes(chunk) async for chunk in response.body_iterator])
+    return bytes(response.body)
+
+
+async def test_g1_small_answers_go_back_whole_and_large_or_unsized_ones_stream(
+    server: str,
+) -> None:
+    async with make_client(connect_s=2, read_s=5, max_connections=1) as client:
+
+        async def through(path: str) -> Response:
+            return await forward(
+                client,
+                incoming(path),
+                service="test",
+                base_url=server,
+                path=path,
+                caller_header="signed",
+            )
+
+        small = await through("/x")
+        assert not isinstance(small, StreamingResponse)
+        assert (small.status_code, await body_of(small)) == (201, b"echo:")
+        assert (small.headers["content-length"], small.headers["x-path"]) == ("5", "/x")
+        # One slot in the pool: a streamed answer holds it until read, then releases it.
+        big = await through("/big")
+        assert isinstance(big, StreamingResponse)
+        assert await body_of(big) == b"z" * (WHOLE_BODY_BYTES + 1)
+        unsized = await through("/stream")
+        assert isinstance(unsized, StreamingResponse)
+        assert await body_of(unsized) == b"part0;part1;part2;part3;part4;"
+        assert (await through("/x")).status_code == 201
