@@ -8,7 +8,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, false, func
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    false,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.officers.models import Base
@@ -65,10 +76,24 @@ class ManagementAssignment(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+HANDOVER_OPEN_SQL = "status = 'open'"
+
+
 class Handover(Base):
     """O18 / Art. 28: the handover list of an officer leaving or moving."""
 
     __tablename__ = "handover"
+    __table_args__ = (
+        # O18: one open handover per officer, however it is opened (a concurrent second one is
+        # refused by the database, not only by the check before it).
+        Index(
+            "uq_handover_open_officer",
+            "officer_id",
+            unique=True,
+            postgresql_where=text(HANDOVER_OPEN_SQL),
+            sqlite_where=text(HANDOVER_OPEN_SQL),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     officer_id: Mapped[str] = mapped_column(ForeignKey("officer.id"), index=True)

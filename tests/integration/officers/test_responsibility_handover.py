@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
 
+from services.officers.models_responsibility import Handover
 from shared.auth import Role
 from tests.integration.officers.test_ledger import disbursed, event, post
 from tests.integration.officers.test_responsibility import OFFICERS, officer_caller
@@ -237,3 +241,33 @@ async def test_o18_a_post_change_opens_the_handover_of_the_loans_the_officer_man
         assert again["handover_id"] == handover_id
     listed = await ok(admin.get("/v1/officers/OF-A"), 200)
     assert "handover_id" not in listed  # only the PATCH answer carries it
+
+
+async def test_o18_the_database_refuses_a_second_open_handover_for_one_officer(
+    app: FastAPI, admin: httpx.AsyncClient
+) -> None:
+    # Two requests racing past the check before the insert: the partial unique index decides.
+    await seed(admin, OFFICERS)
+    await post(app, [disbursed("L1")])
+    async with client_as(app, SUB_BRANCH) as sub:
+        body = {"officer_id": "OF-A", "kind": "moving", "on": "2025-06-30", "reason": "move"}
+        await ok(sub.post("/v1/handovers", json={"handover_id": "H-1"} | body), 201)
+
+    def row(handover_id: str, status: str) -> Handover:
+        return Handover(
+            id=handover_id,
+            officer_id="OF-A",
+            org_id="HO/GZ/LS03",
+            kind="moving",
+            handover_on=date(2025, 7, 1),
+            reason="racing",
+            status=status,
+            created_by="test",
+        )
+
+    async with app.state.sessionmaker() as session:
+        session.add(row("H-2", "open"))
+        with pytest.raises(IntegrityError):
+            await session.flush()
+    async with app.state.sessionmaker() as session, session.begin():
+        session.add(row("H-3", "complete"))  # closed ones are history: any number
