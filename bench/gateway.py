@@ -42,14 +42,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import httpx
 import orjson
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.support import percentile, postgres_database  # noqa: E402
 from bench.table import Row, emit  # noqa: E402
 from shared.auth import CALLER_HEADER, Caller, Role, sign_caller  # noqa: E402
 from shared.config import DEV_INTERNAL_SECRET  # noqa: E402
@@ -60,11 +59,6 @@ ADDED_P50_TARGET_MS, THROUGHPUT_RATIO_TARGET = 2.0, 0.70
 ADMIN_KEY = "bench-admin-key"
 READS = ("direct", "gateway")
 SH = ZoneInfo("Asia/Shanghai")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def events(loans: int) -> list[dict[str, Any]]:
@@ -240,20 +234,6 @@ def report(r: dict[str, Any]) -> list[Row]:
             anchor_figure=r["direct_health_p50_ms"], ratio=r["added_health_p50_ms"],
             ratio_unit="ms"),
     ]  # fmt: skip
-
-
-async def postgres_database(base_url: str, name: str, *, drop: bool = False) -> str:
-    """Create (or drop) a throwaway database on the test server; its SQLAlchemy URL."""
-    dsn = make_url(base_url).set(drivername="postgresql", database="postgres")
-    conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
-    try:
-        if drop:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        else:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return f"{base_url.rstrip('/')}/{name}"
 
 
 def parser() -> argparse.ArgumentParser:

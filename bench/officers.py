@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import httpx
 from sqlalchemy import insert
-from sqlalchemy.engine import make_url
 
+from bench.support import postgres_database
 from bench.table import Row, emit
 from services.officers.app import create_app
 from services.officers.config import Settings
@@ -256,32 +255,17 @@ async def poll(c: httpx.AsyncClient, run_id: int) -> str:
         await asyncio.sleep(0.05)
 
 
-async def postgres_database(base: str) -> tuple[str, Any]:
-    name = f"bench_officers_{uuid.uuid4().hex[:8]}"
-    dsn = make_url(base).set(drivername="postgresql", database="postgres")
-    admin = dsn.render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-
-    async def drop() -> None:
-        c = await asyncpg.connect(admin)
-        await c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await c.close()
-
-    return f"{base.rstrip('/')}/{name}", drop
-
-
 async def measure(officers: int, postgres: str | None) -> list[Row]:
     """SQLite, then PostgreSQL when a server URL is given; the rows of the bench table."""
     with tempfile.TemporaryDirectory() as tmp:
         rows = await bench("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'officers.db'}", officers)
     if postgres:
-        url, drop = await postgres_database(postgres)
+        name = f"bench_officers_{uuid.uuid4().hex[:8]}"
+        url = await postgres_database(postgres, name)
         try:
             rows += await bench("postgresql", url, officers)
         finally:
-            await drop()
+            await postgres_database(postgres, name, drop=True)
     else:
         print("(PostgreSQL skipped: pass --postgres URL or set TEST_POSTGRES_URL)")
     return rows

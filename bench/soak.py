@@ -42,6 +42,7 @@ from typing import Any
 import httpx
 import psutil
 
+from bench.support import percentile, postgres_database
 from bench.table import ROOT, machine
 from scripts import demo
 from shared.migrate import MIGRATED_SERVICES, upgrade
@@ -286,26 +287,6 @@ def start_services(
     procs["gateway"] = ServiceProcess("gateway", gateway_env, work / "gateway.log")
     for process in procs.values():
         process.start(wait_ready=True, timeout_s=60)
-
-
-async def postgres_database(base: str, name: str, *, drop: bool = False) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    dsn = make_url(base).set(drivername="postgresql", database="postgres")
-    conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
-    try:
-        if drop:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        else:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def log_problems(procs: dict[str, ServiceProcess]) -> dict[str, int]:

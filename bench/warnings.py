@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import random
 import statistics
 import sys
@@ -47,7 +46,8 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.table import Row, emit  # noqa: E402
+from bench.support import postgres_database  # noqa: E402
+from bench.table import Row, cpu_model, emit  # noqa: E402
 from shared.events import Topic, parse_event  # noqa: E402
 from shared.kafka_admin import ensure_topics  # noqa: E402
 from shared.migrate import upgrade  # noqa: E402
@@ -128,12 +128,7 @@ async def consume_only(bootstrap: str, topics: list[str], group: str, total: int
 
 async def fresh_database(base_url: str, name: str) -> str:
     """CREATE DATABASE + the warnings migrations; returns its SQLAlchemy URL."""
-    conn = await asyncpg.connect(dsn(base_url, "postgres"))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    url = f"{base_url.rstrip('/')}/{name}"
+    url = await postgres_database(base_url, name)
     await asyncio.to_thread(upgrade, "warnings", url)
     return url
 
@@ -307,21 +302,7 @@ async def drop_everything(bootstrap: str, topics: list[str], base_url: str, name
             await admin.delete_topics(mine)
     finally:
         await admin.close()
-    conn = await asyncpg.connect(dsn(base_url, "postgres"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    await postgres_database(base_url, name, drop=True)
 
 
 def percentile(values: list[float], q: int) -> float:
