@@ -146,6 +146,12 @@ class BatchConsumer:
         gc.collect()
         gc.freeze()
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.config.group_id}")
+        self._task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """A consumer that stops by itself says why (readiness reports it as not running)."""
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("consumer %s stopped: %r", self.config.group_id, exc, exc_info=exc)
 
     async def stop(self) -> None:
         """Stop after the batch in hand; uncommitted work is simply redelivered later."""
@@ -178,7 +184,7 @@ class BatchConsumer:
                 if committing is not None and committing.done():
                     finished = committing
                     committing = None
-                    finished.result()  # a failed offset commit stops the consumer, as before
+                    finished.result()  # only a non-transient commit failure stops the consumer
                 if batch.size:
                     await self._process(batch)
                     # The offsets go to the broker after the database commit, in the
@@ -200,7 +206,17 @@ class BatchConsumer:
 
     async def _read(self) -> Batch:
         """`getmany`, then parse every record (the ones that cannot be parsed are rejected)."""
-        records = await self.consumer.getmany(timeout_ms=500, max_records=self.config.max_records)
+        while True:
+            try:
+                records = await self.consumer.getmany(
+                    timeout_ms=500, max_records=self.config.max_records
+                )
+                break
+            except KafkaError as exc:
+                if not transient(exc):
+                    raise
+                log.warning("broker unavailable, reading again: %r", exc)  # W18: resume
+                await asyncio.sleep(self.config.retry_backoff_s)
         batch = Batch(records)
         for record in (r for part in records.values() for r in part):
             try:
@@ -300,6 +316,13 @@ class BatchConsumer:
             # The group rebalanced and these partitions moved: the new owner re-reads them and
             # the processed-event table drops what we already applied. Not worth a crash loop.
             log.warning("offset commit skipped after rebalance: %s", exc)
+        except KafkaError as exc:
+            if not transient(exc):
+                raise
+            # The broker or the group coordinator is away: the next batch's commit covers these
+            # offsets, and whatever is read again meanwhile the processed-event table drops.
+            # Stopping here would leave the consumer dead once the broker is back (W18).
+            log.warning("offset commit left to the next batch: %r", exc)
 
     def _count(self, outcome: str, n: int) -> None:
         if self.metrics is not None and n:
