@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+import orjson
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 from sqlalchemy import or_, select
 
 from services.warnings import policies, queries, store, sweeps
@@ -23,7 +24,10 @@ from services.warnings.schemas import (
     CheckTaskRead,
     DeadlineCompute,
     DeadlineComputed,
+    DeadlinePage,
     DeadlineRead,
+    EscalationPage,
+    EscalationRead,
     NoticeCreate,
     NoticeRead,
     NoticeRecipientRead,
@@ -35,40 +39,93 @@ from services.warnings.vocabulary import RuleInputError, WarningKind
 from shared.auth import Caller, Role, allow, narrowest
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
+from shared.etag import make_etag, not_modified
 from shared.org import OrgPath, is_within
+from shared.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(prefix="/v1")
 PolicyName = Literal["levels", "deadlines"]
 OperatorDep = Annotated[Caller, Depends(allow(Role.HEAD_OFFICE, Role.RISK))]
 
 
-@router.get("/deadlines", response_model=list[DeadlineRead], tags=["deadlines"])
+@router.get("/deadlines", response_model=DeadlinePage, tags=["deadlines"])
 async def list_deadlines(
     session: SessionDep,
     caller: ReaderDep,
     now: NowDep,
+    response: Response,
     org: Annotated[OrgPath | None, Query()] = None,
     due_before: Annotated[
         str | None, Query(max_length=64, description="ISO 8601 timestamp with a zone")
     ] = None,
-) -> list[DeadlineRead]:
-    """W13: reports due or overdue in the subtree, soonest first."""
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> DeadlinePage | Response:
+    """W13: reports due or overdue in the subtree, soonest first, a page at a time (the first
+    page without parameters; `next_cursor` pages on); ETag for polling."""
     before = _aware(due_before, "#query/due_before") if due_before is not None else None
-    pending = await queries.pending_reports(session, org=narrowest(caller, org), due_before=before)
-    return [
+    root = narrowest(caller, org)
+    tag = await queries.etag(session, "deadlines", root, now, due_before, cursor, limit)
+    if (unchanged := not_modified(if_none_match, tag)) is not None:
+        return unchanged
+    pending, next_cursor = await queries.pending_reports(
+        session, org=root, due_before=before, cursor=cursor, limit=limit
+    )
+    response.headers["ETag"] = tag
+    items = [
         DeadlineRead(
-            warning_id=p.warning.id,
+            warning_id=p.warning_id,
             step=p.step,
             deadline=p.deadline,
             overdue=p.deadline < now,
-            level=p.warning.level,
-            kind=p.warning.kind,
-            org=p.warning.org,
-            loan_id=p.warning.loan_id,
-            borrower_id=p.warning.borrower_id,
+            level=p.level,
+            kind=p.kind,
+            org=p.org,
+            loan_id=p.loan_id,
+            borrower_id=p.borrower_id,
         )
         for p in pending
     ]
+    return DeadlinePage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/escalations", response_model=EscalationPage, tags=["dashboard"])
+async def list_escalations(
+    session: SessionDep,
+    caller: ReaderDep,
+    now: NowDep,
+    response: Response,
+    org: Annotated[OrgPath | None, Query()] = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 8,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> EscalationPage | Response:
+    """W4: the latest escalations of the subtree's open warnings, newest first (the dashboard
+    reads them here instead of each warning's history); ETag for polling."""
+    root = narrowest(caller, org)
+    tag = await queries.etag(session, "escalations", root, now, cursor, limit)
+    if (unchanged := not_modified(if_none_match, tag)) is not None:
+        return unchanged
+    rows, next_cursor = await queries.escalations(session, org=root, cursor=cursor, limit=limit)
+    response.headers["ETag"] = tag
+    return EscalationPage(
+        items=[
+            EscalationRead(
+                warning_id=e.warning_id,
+                at=e.at,
+                level=e.level,
+                from_level=e.from_level,
+                why=e.why,
+                org=e.org,
+                kind=e.kind,
+                loan_id=e.loan_id,
+                borrower_id=e.borrower_id,
+            )
+            for e in rows
+        ],
+        next_cursor=next_cursor,
+    )
 
 
 def _aware(value: str, pointer: str) -> datetime:
@@ -109,15 +166,20 @@ async def compute(
 
 @router.get("/summary", response_model=Summary, tags=["dashboard"])
 async def summary(
-    request: Request,
     session: SessionDep,
     caller: ReaderDep,
     now: NowDep,
+    response: Response,
     org: Annotated[OrgPath | None, Query()] = None,
-) -> Summary:
-    """Dashboard tiles for the subtree: open by level and state, overdue, due soon, per branch."""
-    soon = timedelta(hours=request.app.state.settings.due_soon_hours)
-    data = await queries.summary(session, org=narrowest(caller, org), now=now, soon=soon)
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Summary | Response:
+    """Dashboard tiles for the subtree: open by level and state, overdue, due soon, per branch
+    (kept counts: the same cost at any size); ETag for polling."""
+    data = await queries.summary(session, org=narrowest(caller, org), now=now)
+    tag = make_etag("summary", orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode())
+    if (unchanged := not_modified(if_none_match, tag)) is not None:
+        return unchanged
+    response.headers["ETag"] = tag
     return Summary.model_validate(data)
 
 

@@ -34,7 +34,9 @@ from services.warnings.schemas import (
 )
 from shared.auth import Caller, Forbidden, Role, narrowest
 from shared.db import SessionDep
+from shared.etag import not_modified
 from shared.org import OrgPath
+from shared.paging import MAX_LIMIT
 
 router = APIRouter(prefix="/v1/warnings", tags=["warnings"])
 
@@ -60,14 +62,14 @@ async def list_warnings(
     org: Annotated[OrgPath | None, Query()] = None,
     overdue: Annotated[bool | None, Query()] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> WarningPage | Response:
     """Warnings in the caller's subtree, newest first, cursor-paginated; ETag for polling."""
     f = queries.WarningFilter(org=narrowest(caller, org), state=state, level=level, overdue=overdue)
-    tag = await queries.etag(session, f, now)
-    if cursor is None and if_none_match == tag:
-        return Response(status_code=304, headers={"ETag": tag})
+    tag = await queries.etag(session, "warnings", f.org, now, f, cursor, limit)
+    if (unchanged := not_modified(if_none_match, tag)) is not None:
+        return unchanged
     rows, next_cursor = await queries.list_warnings(session, f, now=now, cursor=cursor, limit=limit)
     response.headers["ETag"] = tag
     return WarningPage(items=[WarningRead.model_validate(w) for w in rows], next_cursor=next_cursor)

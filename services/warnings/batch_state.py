@@ -44,6 +44,7 @@ class BatchState:
         self.changed_loans: dict[str, LoanRow] = {}
         self.new_warnings: list[WarningRow] = []
         self.changed_warnings: dict[str, WarningRow] = {}  # escalated, by id
+        self.level_before: dict[str, str] = {}  # escalated: its level when loaded (tiles)
         self.open: dict[tuple[str, str], WarningRow] = {}
         self.open_of: dict[str, list[WarningRow]] = {}  # borrower -> its open warnings
         self.groups: dict[str, set[str]] = {}  # group id -> member borrowers

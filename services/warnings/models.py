@@ -30,6 +30,9 @@ JsonDoc = JSON().with_variant(JSONB(), "postgresql")
 Money = Numeric(18, 2)
 
 OPEN_STATES_SQL = "state NOT IN ('resolved', 'written_off')"
+OPEN_IN_SQL = (
+    "state IN ('raised', 'reported_to_branch', 'reported_to_head_office', 'under_mitigation')"
+)
 
 
 class Base(ServiceBase):
@@ -111,6 +114,24 @@ class EarlyWarning(Base):
             postgresql_where=text(OPEN_STATES_SQL),
             sqlite_where=text(OPEN_STATES_SQL),
         ),
+        # Polled pages read off an index, soonest deadline / newest first (issue 13).
+        *(
+            Index(
+                f"ix_early_warning_pending_{step}",
+                f"{step}_deadline",
+                "id",
+                postgresql_where=text(f"{step}_reported_at IS NULL AND {OPEN_IN_SQL}"),
+                sqlite_where=text(f"{step}_reported_at IS NULL AND {OPEN_IN_SQL}"),
+            )
+            for step in ("branch", "head_office")
+        ),
+        Index(
+            "ix_early_warning_open_raised",
+            "raised_at",
+            "id",
+            postgresql_where=text(OPEN_IN_SQL),
+            sqlite_where=text(OPEN_IN_SQL),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -154,6 +175,14 @@ class WarningHistory(Base):
     """Every change of a warning: who, when, what (W10), never rewritten."""
 
     __tablename__ = "warning_history"
+    __table_args__ = (
+        Index(
+            "ix_warning_history_escalated",
+            "id",
+            postgresql_where=text("action = 'escalated'"),
+            sqlite_where=text("action = 'escalated'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     warning_id: Mapped[str] = mapped_column(ForeignKey("early_warning.id"), index=True)
@@ -244,3 +273,38 @@ class Policy(Base):
 
 class OutboxEvent(OutboxEventMixin, Base):
     """Warning changes to publish on `warning-events`, written with the change (W16)."""
+
+
+class WarningTile(Base):
+    """Kept dashboard counts of the open warnings of one node (issue 13, `tiles.COUNTS`) as
+    of the tiles' clock; one row per writer shard, so concurrent writers rarely share a row.
+    `revision` grows with every write touching the node's warnings: polled lists' ETags."""
+
+    __tablename__ = "warning_tile"
+
+    org: Mapped[str] = mapped_column(String(140), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    open: Mapped[int] = mapped_column(Integer, default=0)
+    yellow: Mapped[int] = mapped_column(Integer, default=0)
+    orange: Mapped[int] = mapped_column(Integer, default=0)
+    red: Mapped[int] = mapped_column(Integer, default=0)
+    raised: Mapped[int] = mapped_column(Integer, default=0)
+    reported_to_branch: Mapped[int] = mapped_column(Integer, default=0)
+    reported_to_head_office: Mapped[int] = mapped_column(Integer, default=0)
+    under_mitigation: Mapped[int] = mapped_column(Integer, default=0)
+    overdue: Mapped[int] = mapped_column(Integer, default=0)
+    due_soon: Mapped[int] = mapped_column(Integer, default=0)
+    updates_missing: Mapped[int] = mapped_column(Integer, default=0)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TileClock(Base):
+    """The one instant the kept tiles are counted at, the 'due soon' window they use, and a
+    generation bumped by every rebuild (issue 13)."""
+
+    __tablename__ = "warning_tile_clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    soon_s: Mapped[int] = mapped_column(Integer)
+    generation: Mapped[int] = mapped_column(Integer)

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.warnings import tiles, tiles_store
 from services.warnings.models import (
     EarlyWarning,
     WarningHistory,
     WarningReport,
     WarningUpdate,
 )
+from shared import paging
 from shared.errors import InvalidInput
+from shared.etag import make_etag
 
+BAD_CURSOR = "not a cursor this service issued"
 OPEN = ("raised", "reported_to_branch", "reported_to_head_office", "under_mitigation")
 
 
@@ -64,34 +65,10 @@ def _conditions(f: WarningFilter, now: datetime) -> list[ColumnElement[bool]]:
     return conditions
 
 
-async def etag(session: AsyncSession, f: WarningFilter, now: datetime) -> str:
-    """A validator that changes whenever any warning the filter covers changes (polling: 304)."""
-    row = (
-        await session.execute(
-            select(
-                func.count(),
-                func.max(EarlyWarning.updated_at),
-                func.coalesce(func.sum(EarlyWarning.revision), 0),
-            ).where(*_conditions(f, now))
-        )
-    ).one()
-    # Overdue-ness moves with time; the minute keeps the tag stable between polls.
-    key = f"{f}|{row[0]}|{row[1]}|{row[2]}|{now.replace(second=0, microsecond=0).isoformat()}"
-    return '"' + hashlib.sha1(key.encode()).hexdigest() + '"'
-
-
-def encode_cursor(warning: EarlyWarning) -> str:
-    raw = f"{warning.raised_at.isoformat()}|{warning.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, warning_id = raw.split("|", 1)
-        return datetime.fromisoformat(at), warning_id
-    except ValueError:
-        raise InvalidInput("not a cursor this service issued", pointer="#query/cursor") from None
+async def etag(session: AsyncSession, kind: str, org: str, now: datetime, *parts: object) -> str:
+    """A validator of a polled read of the subtree (issue 13): changes whenever a warning of
+    the subtree changes or one of its deadlines passes; costs a few index reads, no page."""
+    return make_etag(kind, org, *parts, *await tiles_store.version(session, org, now))
 
 
 async def list_warnings(
@@ -100,17 +77,22 @@ async def list_warnings(
     """Newest first, a page at a time (keyset pagination on raised_at, id)."""
     stmt = select(EarlyWarning).where(*_conditions(f, now))
     if cursor:
-        at, warning_id = decode_cursor(cursor)
+        at, warning_id = paging.decode_cursor(cursor, 2)
+        try:
+            moment = datetime.fromisoformat(at)
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                "not a cursor this service issued", pointer="#query/cursor"
+            ) from None
         stmt = stmt.where(
             or_(
-                EarlyWarning.raised_at < at,
-                and_(EarlyWarning.raised_at == at, EarlyWarning.id < warning_id),
+                EarlyWarning.raised_at < moment,
+                and_(EarlyWarning.raised_at == moment, EarlyWarning.id < str(warning_id)),
             )
         )
     stmt = stmt.order_by(EarlyWarning.raised_at.desc(), EarlyWarning.id.desc()).limit(limit + 1)
     rows = list(await session.scalars(stmt))
-    page = rows[:limit]
-    return page, encode_cursor(page[-1]) if len(rows) > limit else None
+    return paging.page_of(rows, limit, lambda w: (w.raised_at, w.id))
 
 
 async def detail(
@@ -137,81 +119,147 @@ async def detail(
 
 @dataclass(frozen=True)
 class PendingReport:
-    warning: EarlyWarning
+    warning_id: str
     step: str
     deadline: datetime
+    level: str
+    kind: str
+    org: str
+    loan_id: str | None
+    borrower_id: str | None
+
+
+_STEPS = (
+    ("branch", EarlyWarning.branch_deadline, EarlyWarning.branch_reported_at),
+    ("head_office", EarlyWarning.head_office_deadline, EarlyWarning.head_office_reported_at),
+)
 
 
 async def pending_reports(
-    session: AsyncSession, *, org: str, due_before: datetime | None
-) -> list[PendingReport]:
-    """W13: reports still to make, with their deadlines, soonest (and overdue) first."""
-    out: list[PendingReport] = []
-    for step, deadline_col, reported_col in (
-        ("branch", EarlyWarning.branch_deadline, EarlyWarning.branch_reported_at),
-        ("head_office", EarlyWarning.head_office_deadline, EarlyWarning.head_office_reported_at),
-    ):
-        stmt = select(EarlyWarning).where(
-            in_subtree(org),
+    session: AsyncSession,
+    *,
+    org: str,
+    due_before: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[PendingReport], str | None]:
+    """W13: reports still to make, soonest (and overdue) first, a page at a time: one keyset
+    range per step off its pending-deadline index, merged (issue 13)."""
+    after = _deadline_cursor(cursor) if cursor else None
+    found: list[PendingReport] = []
+    for step, deadline_col, reported_col in _STEPS:
+        where = [
             EarlyWarning.state.in_(OPEN),
-            deadline_col.is_not(None),
             reported_col.is_(None),
-            deadline_col <= due_before if due_before is not None else ~false(),
-        )
-        for warning in await session.scalars(stmt):
-            deadline = getattr(warning, f"{step}_deadline")
-            out.append(PendingReport(warning, step, deadline))
-    out.sort(key=lambda p: (p.deadline, p.warning.id))
-    return out
-
-
-async def summary(
-    session: AsyncSession, *, org: str, now: datetime, soon: timedelta
-) -> dict[str, object]:
-    """Dashboard tiles: open warnings by level and state, overdue, due soon, per branch."""
-    base = [in_subtree(org), EarlyWarning.state.in_(OPEN)]
-    by_level = await _counts(session, EarlyWarning.level, base)
-    by_state = await _counts(session, EarlyWarning.state, base)
-    overdue = await session.scalar(select(func.count()).where(*base, overdue_now(now)))
-    due_soon = await _due_between(session, base, now, now + soon)
-    missing = await session.scalar(select(func.count()).where(*base, EarlyWarning.updates_missing))
-    orgs = await _counts(session, EarlyWarning.org, base)
-    by_branch: dict[str, int] = {}
-    for node, count in orgs.items():
-        branch = "/".join(node.split("/")[:2])
-        by_branch[branch] = by_branch.get(branch, 0) + count
-    return {
-        "org": org,
-        "open_by_level": {lvl: int(by_level.get(lvl, 0)) for lvl in ("yellow", "orange", "red")},
-        "open_by_state": {s: int(by_state.get(s, 0)) for s in OPEN},
-        "overdue": int(overdue or 0),
-        "due_soon": due_soon,
-        "updates_missing": int(missing or 0),
-        "by_branch": dict(sorted(by_branch.items())),
-    }
-
-
-async def _due_between(
-    session: AsyncSession, base: list[ColumnElement[bool]], start: datetime, end: datetime
-) -> int:
-    """W13: reports still to make whose deadline falls in [start, end], counted per step in
-    the database (constant cost however many warnings are open or overdue)."""
-    total = 0
-    for deadline_col, reported_col in (
-        (EarlyWarning.branch_deadline, EarlyWarning.branch_reported_at),
-        (EarlyWarning.head_office_deadline, EarlyWarning.head_office_reported_at),
-    ):
-        count = await session.scalar(
-            select(func.count()).where(
-                *base, reported_col.is_(None), deadline_col >= start, deadline_col <= end
+            deadline_col.is_not(None),
+            in_subtree(org),
+        ]
+        if due_before is not None:
+            where.append(deadline_col <= due_before)
+        if after is not None:
+            at, warning_id, after_step = after
+            same = (
+                EarlyWarning.id > warning_id
+                if step <= after_step
+                else EarlyWarning.id >= warning_id
             )
+            where.append(or_(deadline_col > at, and_(deadline_col == at, same)))
+        stmt = (
+            select(
+                EarlyWarning.id,
+                deadline_col,
+                EarlyWarning.level,
+                EarlyWarning.kind,
+                EarlyWarning.org,
+                EarlyWarning.loan_id,
+                EarlyWarning.borrower_id,
+            )
+            .where(*where)
+            .order_by(deadline_col, EarlyWarning.id)
+            .limit(limit + 1)
         )
-        total += int(count or 0)
-    return total
+        for r in (await session.execute(stmt)).all():
+            assert r[1] is not None  # the query asks for set deadlines
+            found.append(PendingReport(r[0], step, r[1], r[2], r[3], r[4], r[5], r[6]))
+    found.sort(key=lambda p: (p.deadline, p.warning_id, p.step))
+    return paging.page_of(found, limit, lambda p: (p.deadline, p.warning_id, p.step))
 
 
-async def _counts(
-    session: AsyncSession, column: Any, where: list[ColumnElement[bool]]
-) -> dict[str, int]:
-    rows = await session.execute(select(column, func.count()).where(*where).group_by(column))
-    return {str(key): int(n) for key, n in rows}
+def _deadline_cursor(cursor: str) -> tuple[datetime, str, str]:
+    at, warning_id, step = paging.decode_cursor(cursor, 3)
+    try:
+        moment = datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        moment = None
+    if moment is None or moment.tzinfo is None or step not in ("branch", "head_office"):
+        raise InvalidInput(BAD_CURSOR, pointer="#query/cursor")
+    return moment, str(warning_id), step
+
+
+@dataclass(frozen=True)
+class Escalation:
+    history_id: int
+    warning_id: str
+    at: datetime
+    level: str
+    from_level: str | None
+    why: str | None
+    org: str
+    kind: str
+    loan_id: str | None
+    borrower_id: str | None
+
+
+async def escalations(
+    session: AsyncSession, *, org: str, cursor: str | None, limit: int
+) -> tuple[list[Escalation], str | None]:
+    """W4: the latest escalations of the subtree's open warnings, newest first (the history's
+    escalated entries off their own index, issue 13)."""
+    stmt = (
+        select(
+            WarningHistory.id,
+            WarningHistory.warning_id,
+            WarningHistory.at,
+            WarningHistory.level,
+            WarningHistory.detail,
+            EarlyWarning.org,
+            EarlyWarning.kind,
+            EarlyWarning.loan_id,
+            EarlyWarning.borrower_id,
+        )
+        .join(EarlyWarning, EarlyWarning.id == WarningHistory.warning_id)
+        .where(
+            WarningHistory.action == "escalated",
+            EarlyWarning.state.in_(OPEN),
+            in_subtree(org),
+        )
+    )
+    if cursor:
+        (before,) = paging.decode_cursor(cursor, 1)
+        if not isinstance(before, int):
+            raise InvalidInput(BAD_CURSOR, pointer="#query/cursor")
+        stmt = stmt.where(WarningHistory.id < before)
+    rows = (await session.execute(stmt.order_by(WarningHistory.id.desc()).limit(limit + 1))).all()
+    items = [
+        Escalation(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            (r[4] or {}).get("from"),
+            (r[4] or {}).get("detail"),
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+        )
+        for r in rows
+    ]
+    return paging.page_of(items, limit, lambda e: (e.history_id,))
+
+
+async def summary(session: AsyncSession, *, org: str, now: datetime) -> dict[str, object]:
+    """Dashboard tiles: open warnings by level and state, overdue, due soon, per branch, from
+    the kept counts (cost independent of the book, issue 13)."""
+    per_node, _clock = await tiles_store.counts_now(session, org, now)
+    return tiles.as_summary(org, per_node)

@@ -192,6 +192,32 @@ class DeadlineRead(BaseModel):
     borrower_id: str | None
 
 
+class DeadlinePage(BaseModel):
+    """W13: one page of the reports still to make, soonest first (issue 13)."""
+
+    items: list[DeadlineRead]
+    next_cursor: str | None
+
+
+class EscalationRead(BaseModel):
+    """W4: one escalation of an open warning (from its history)."""
+
+    warning_id: str
+    at: datetime
+    level: str
+    from_level: str | None
+    why: str | None
+    org: str
+    kind: str
+    loan_id: str | None
+    borrower_id: str | None
+
+
+class EscalationPage(BaseModel):
+    items: list[EscalationRead]
+    next_cursor: str | None
+
+
 class DeadlineCompute(_In):
     """`POST /v1/deadlines/compute` (a what-if, W5-W8)."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -19,14 +19,14 @@ import orjson
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.warnings import policies, store
+from services.warnings import policies, store, tiles_store
 from services.warnings.batch_state import BatchState, Raised
 from services.warnings.deadlines import compute_deadlines
 from services.warnings.models import ParkedEvent, ProcessedEvent, WarningHistory
 from services.warnings.publish import publish
 from services.warnings.rules import decide_escalation, group_contagion_targets
 from services.warnings.signals import Signal, exposure, signal_for
-from services.warnings.store import LoanRow, WarningRow
+from services.warnings.store import LoanRow, WarningRow, tile_row_of
 from services.warnings.vocabulary import WarningCategory, WarningKind, WarningLevel
 from shared.clock import Clock
 from shared.db import serialize_writers
@@ -74,7 +74,12 @@ class BatchApplier(BatchState):
         await store.insert_warnings(self.session, self.new_warnings)
         escalated = [w for w in self.changed_warnings.values() if w.id not in new_ids]
         await store.update_warnings(self.session, escalated)
-        self.new_warnings, self.changed_warnings = [], {}
+        for w in self.new_warnings:
+            tiles_store.note(self.session, None, tile_row_of(w))
+        for w in escalated:
+            after = tile_row_of(w)
+            tiles_store.note(self.session, replace(after, level=self.level_before[w.id]), after)
+        self.new_warnings, self.changed_warnings, self.level_before = [], {}, {}
         await store.insert_loans(self.session, self.new_loans.values())
         changed = [x for x in self.changed_loans.values() if x.loan_id not in self.new_loans]
         await store.update_loans(self.session, changed)
@@ -273,6 +278,7 @@ class BatchApplier(BatchState):
             self._log(current, "signal_recorded", detail, actor)
             return None
         previous = current.level
+        self.level_before.setdefault(current.id, previous)
         current.level = decision.level.value
         current.touch(self.now)
         self.changed_warnings[current.id] = current

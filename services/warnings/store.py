@@ -43,6 +43,7 @@ from services.warnings.models import (
     Policy,
     WarningReport,
 )
+from services.warnings.tiles import TILE_COLUMNS, TileRow
 from services.warnings.vocabulary import WarningKind
 from shared.db import dialect_name
 from shared.events import Event, as_dict
@@ -257,6 +258,13 @@ class WarningRow:
 
 
 WARNING_COLUMNS = tuple(f.name for f in fields(WarningRow))
+
+
+def tile_row_of(warning: WarningRow) -> TileRow:
+    """What the dashboard tiles need of a warning (issue 13)."""
+    return TileRow(*(getattr(warning, name) for name in TILE_COLUMNS))
+
+
 # What applying events changes on a warning it did not raise (W4 escalation).
 WARNING_CHANGES = ("level", "updated_at", "revision")
 

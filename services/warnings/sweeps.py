@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,19 +19,22 @@ from sqlalchemy import and_, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.warnings import policies
+from services.warnings import policies, store, tiles_store
 from services.warnings.deadlines import LoanMaturity, YearMonth, pre_maturity_check_tasks
 from services.warnings.models import CheckTask, EarlyWarning, Loan, WarningHistory, WarningUpdate
 from services.warnings.queries import OPEN
 from services.warnings.schemas import SweepResult
 from services.warnings.service import lock_writers
+from services.warnings.tiles import TILE_COLUMNS
 
 log = logging.getLogger("warnings.sweeps")
+TILE_ROW = [getattr(EarlyWarning, name) for name in TILE_COLUMNS]
 
 
 async def run(session: AsyncSession, *, now: datetime, tz: ZoneInfo) -> SweepResult:
     """One W14 pass: (a) check tasks, (b) overdue marking, (c) missing monthly updates."""
     await lock_writers(session)
+    await tiles_store.advance(session, now)  # the tiles' clock follows the sweep (issue 13)
     rules = await policies.load(session)
     created = await _check_tasks(session, now, tz, rules.deadlines.days_before_maturity)
     marked = await _mark_overdue(session, now)
@@ -78,33 +82,46 @@ async def _mark_overdue(session: AsyncSession, now: datetime) -> int:
         deadline = getattr(EarlyWarning, f"{step}_deadline")
         reported = getattr(EarlyWarning, f"{step}_reported_at")
         flag = getattr(EarlyWarning, f"{step}_overdue")
-        ids = list(
-            await session.scalars(
-                select(EarlyWarning.id).where(
+        columns = [EarlyWarning.id, EarlyWarning.level, EarlyWarning.state, deadline]
+        rows = (
+            await session.execute(
+                select(*columns, *TILE_ROW).where(
                     EarlyWarning.state.in_(OPEN), ~flag, reported.is_(None), deadline < now
                 )
             )
-        )
-        if not ids:
+        ).all()
+        if not rows:
             continue
         await session.execute(
             update(EarlyWarning)
-            .where(EarlyWarning.id.in_(ids))
+            .where(EarlyWarning.id.in_([r.id for r in rows]))
             .values({flag: True, "updated_at": now, "revision": EarlyWarning.revision + 1})
+            .execution_options(synchronize_session=False)
         )
-        for warning in await session.scalars(select(EarlyWarning).where(EarlyWarning.id.in_(ids))):
-            session.add(
-                WarningHistory(
-                    warning_id=warning.id,
-                    at=now,
-                    actor="sweep",
-                    action=f"{step}_report_overdue",
-                    level=warning.level,
-                    state=warning.state,
-                    detail={"deadline": getattr(warning, f"{step}_deadline").isoformat()},
-                )
-            )
-        marked += len(ids)
+        for r in rows:
+            before = tiles_store.tile_row(r[len(columns) :])
+            if step == "branch":
+                after = replace(before, branch_overdue=True)
+            else:
+                after = replace(before, head_office_overdue=True)
+            tiles_store.note(session, before, after)
+        await store.insert_rows(
+            session,
+            WarningHistory,
+            [
+                {
+                    "warning_id": r.id,
+                    "at": now,
+                    "actor": "sweep",
+                    "action": f"{step}_report_overdue",
+                    "level": r.level,
+                    "state": r.state,
+                    "detail": {"deadline": r[3].isoformat()},
+                }
+                for r in rows
+            ],
+        )
+        marked += len(rows)
     return marked
 
 
@@ -117,18 +134,20 @@ async def _flag_missing_updates(session: AsyncSession, now: datetime, tz: ZoneIn
         and_(WarningUpdate.warning_id == EarlyWarning.id, WarningUpdate.month == label)
     )
     due = and_(EarlyWarning.state.in_(OPEN), EarlyWarning.raised_at < month_start.astimezone(UTC))
-    await session.execute(
-        update(EarlyWarning)
-        .where(due, ~has_update, ~EarlyWarning.updates_missing)
-        .values(updates_missing=True, updated_at=now, revision=EarlyWarning.revision + 1)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(EarlyWarning)
-        .where(EarlyWarning.updates_missing, ~(due & ~has_update))
-        .values(updates_missing=False, updated_at=now, revision=EarlyWarning.revision + 1)
-        .execution_options(synchronize_session=False)
-    )
+    for where, value in (
+        (and_(due, ~has_update, ~EarlyWarning.updates_missing), True),
+        (and_(EarlyWarning.updates_missing, ~(due & ~has_update)), False),
+    ):
+        changed = await session.execute(
+            update(EarlyWarning)
+            .where(where)
+            .values(updates_missing=value, updated_at=now, revision=EarlyWarning.revision + 1)
+            .returning(*TILE_ROW)
+            .execution_options(synchronize_session=False)
+        )
+        for r in changed.all():
+            after = tiles_store.tile_row(r)
+            tiles_store.note(session, replace(after, updates_missing=not value), after)
     return len(
         list(await session.scalars(select(EarlyWarning.id).where(EarlyWarning.updates_missing)))
     )

@@ -163,7 +163,7 @@ async def test_g4_a_sub_branch_sees_nothing_of_another_sub_branch(stack: Stack) 
         summary = await ok(await c.get("/warnings/v1/summary", headers=headers))
         assert summary["org"] == "HO/GZ/LS03"
         assert sum(summary["open_by_level"].values()) == 1
-        deadlines = await ok(await c.get("/warnings/v1/deadlines", headers=headers))
+        deadlines = (await ok(await c.get("/warnings/v1/deadlines", headers=headers)))["items"]
         assert deadlines
         assert {d["org"] for d in deadlines} == {"HO/GZ/LS03"}
         assert (await c.get("/officers/v1/officers/OF-B", headers=headers)).status_code == 404

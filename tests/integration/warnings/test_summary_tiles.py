@@ -58,7 +58,7 @@ async def test_w13_summary_counts_equal_a_brute_force_count(bank: Bank) -> None:
     assert {k: summary[k] for k in expected} == expected
     levels = {lvl: sum(w["level"] == lvl for w in items) for lvl in ("yellow", "orange", "red")}
     assert summary["open_by_level"] == levels
-    deadlines = (await bank.client.get("/v1/deadlines")).json()
+    deadlines = (await bank.client.get("/v1/deadlines")).json()["items"]
     assert summary["due_soon"] == sum(
         now <= datetime.fromisoformat(d["deadline"]) <= now + timedelta(hours=24) for d in deadlines
     )

@@ -155,7 +155,7 @@ async def test_deadlines_list_soonest_first_and_summary_tiles(bank: Bank) -> Non
         bank.event("interest.arrears", {"amount": "1", "since": "2026-11-10"}, loan_id="L1"),
         bank.event("loan.classified", {"five_class": "loss", "predicted": True}, loan_id="L2"),
     )
-    deadlines = (await bank.client.get("/v1/deadlines")).json()
+    deadlines = (await bank.client.get("/v1/deadlines")).json()["items"]
     assert [(d["loan_id"], d["step"]) for d in deadlines] == [
         ("L1", "branch"),
         ("L1", "head_office"),
@@ -167,7 +167,7 @@ async def test_deadlines_list_soonest_first_and_summary_tiles(bank: Bank) -> Non
     assert summary["by_branch"] == {"HO/GZ": 1, "HO/SZ": 1}
     async with serve(bank.app, who=caller(Role.BRANCH, org="HO/SZ")) as sz:
         assert (await sz.get("/v1/summary")).json()["by_branch"] == {"HO/SZ": 1}
-        assert [d["loan_id"] for d in (await sz.get("/v1/deadlines")).json()] == ["L2"]
+        assert [d["loan_id"] for d in (await sz.get("/v1/deadlines")).json()["items"]] == ["L2"]
         gz_warning = next(d["warning_id"] for d in deadlines if d["loan_id"] == "L1")
         assert (await sz.get(f"/v1/warnings/{gz_warning}")).status_code == 404
 
