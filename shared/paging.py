@@ -19,9 +19,7 @@ DEFAULT_LIMIT = 100
 
 T = TypeVar("T")
 
-Limit = Annotated[
-    int, Query(ge=1, le=MAX_LIMIT, description=f"page size, at most {MAX_LIMIT}")
-]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"page size, at most {MAX_LIMIT}")]
 Cursor = Annotated[
     str | None, Query(max_length=400, description="`next_cursor` of the previous page")
 ]
