@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench.table import RATIO_NOTE, ROOT, Row, machine, markdown, parse
 
-MODULES = ("scoring_math", "scoring", "officers", "warnings", "gateway")
+MODULES = ("scoring_math", "scoring", "officers", "warnings", "gateway", "scale")
 RESULTS = ROOT / "bench" / "results.md"
 
 

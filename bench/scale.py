@@ -1,0 +1,645 @@
+"""Benchmark of the polled dashboard reads as the book grows (issue 13; not a test).
+
+    python -m bench.scale [--sizes 10000,100000,1000000] [--requests 200] [--budget 30]
+                          [--dashboards 100] [--rate 1000] [--seconds 60] [--no-load] [--quick]
+
+Needs TEST_POSTGRES_URL and (for the load phase) TEST_KAFKA_BOOTSTRAP: `make bench` starts
+both (scripts/bench.sh). For each size, a fresh warnings and officers database (migrated)
+gets a book of that many loans straight through COPY (bench/scale_book.py: a fifth of the
+loans with an open warning, 200,000 at 1M, the officers' ledger of the same loans, one
+officer per 100 loans), the services' kept state is rebuilt from it, and both services run
+as uvicorn processes. Then, as head office, one request at a time (after a warm-up):
+
+1. each polled read - summary, first deadlines page (20), first open-warnings page (10),
+   county ranking - `--requests` times (or as many as `--budget` seconds allow): client-side
+   p50 / p99 and the bytes answered;
+2. the same with `If-None-Match` of the answered ETag: the 304 figures ("no ETag" if none).
+
+At the largest size, the load phase: `--dashboards` simulated dashboards (a tenth head office,
+three tenths branches, the rest sub-branches), each polling its subtree every 3 s (+-10 %)
+as services/gateway/static/dashboard.js does, with ETags - summary, open warnings, deadlines
+and escalations (when the route exists) at once - for `--seconds`, while a producer process
+(bench/warnings.py's latency producer) sends `--rate` interest-arrears events/s on the book's
+loans into Kafka for the warnings consumer. Errors and p50 / p99 per poll (all of its
+requests answered), and the events' produce -> committed latency.
+
+Prints the figures, one `BENCH {...}` JSON line and, last, the rows of the bench table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import scale_book  # noqa: E402
+from bench.support import percentile, postgres_database  # noqa: E402
+from bench.table import Row, cpu_model, emit  # noqa: E402
+from bench.warnings import CREATED, PARTITIONS, dsn, env  # noqa: E402
+from shared.auth import CALLER_HEADER, Caller, Role, sign_caller  # noqa: E402
+from shared.config import DEV_INTERNAL_SECRET  # noqa: E402
+from shared.kafka_admin import ensure_topics  # noqa: E402
+from shared.migrate import upgrade  # noqa: E402
+from tests.support.processes import ServiceProcess  # noqa: E402
+
+HEAD_OFFICE = Caller(
+    subject="bench-ho", roles=frozenset({Role.HEAD_OFFICE}), org="HO", credential_id="bench-ho"
+)
+# (label, service, path): what the dashboard polls, first pages only.
+ENDPOINTS = (
+    ("summary", "warnings", "/v1/summary"),
+    ("deadlines, first page (20)", "warnings", "/v1/deadlines?limit=20"),
+    ("open warnings, first page (10)", "warnings", "/v1/warnings?state=open&limit=10"),
+    ("county ranking", "officers", "/v1/liability/ranking"),
+)
+POLL = ("/v1/summary", "/v1/warnings?state=open&limit=10", "/v1/deadlines?limit=20")
+ESCALATIONS = "/v1/escalations?limit=8"
+POLL_S, WARMUP = 3.0, 10
+FULL_SIZES = (10_000, 100_000, 1_000_000)
+P50_TARGET_MS, GROWTH_TARGET, NOT_MODIFIED_TARGET_MS, POLL_P99_TARGET_MS = 10.0, 2.0, 2.0, 250.0
+
+
+@dataclass
+class Measured:
+    """One endpoint at one size: client-side ms per request, bytes, and the 304 figures."""
+
+    n: int
+    p50: float
+    p99: float
+    bytes: int
+    etag: bool
+    n304: int = 0
+    p50_304: float | None = None
+    p99_304: float | None = None
+    changed: int = 0  # answered 200 with a new ETag instead of 304
+
+
+class Signed(httpx.Auth):
+    """The gateway's signed caller header, afresh on every request (G4)."""
+
+    def __init__(self, who: Caller) -> None:
+        self.who = who
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        request.headers[CALLER_HEADER] = sign_caller(
+            self.who, secret=DEV_INTERNAL_SECRET, now=time.time()
+        )
+        yield request
+
+
+async def timed_get(
+    client: httpx.AsyncClient, path: str, **kw: Any
+) -> tuple[float, httpx.Response]:
+    t0 = time.perf_counter()
+    response = await client.get(path, **kw)
+    return (time.perf_counter() - t0) * 1000, response
+
+
+def expect(response: httpx.Response, *codes: int) -> None:
+    if response.status_code not in codes:
+        raise SystemExit(f"{response.request.url}: {response.status_code} {response.text[:300]}")
+
+
+async def measure(
+    client: httpx.AsyncClient, path: str, *, requests: int, budget_s: float
+) -> Measured:
+    """Warm-up, then up to `requests` sequential GETs (at least one, within `budget_s`), then
+    as many with If-None-Match of the last ETag."""
+    warm_until = time.perf_counter() + budget_s / 4
+    for _ in range(WARMUP):
+        _, response = await timed_get(client, path)
+        expect(response, 200)
+        if time.perf_counter() > warm_until:
+            break
+    times: list[float] = []
+    until = time.perf_counter() + budget_s
+    while len(times) < requests and (not times or time.perf_counter() < until):
+        ms, response = await timed_get(client, path)
+        expect(response, 200)
+        times.append(ms)
+    etag = response.headers.get("etag")
+    m = Measured(
+        len(times),
+        percentile(times, 50),
+        percentile(times, 99),
+        len(response.content),
+        etag is not None,
+    )
+    if etag is None:
+        return m
+    cached: list[float] = []
+    for _ in range(requests):
+        ms, response = await timed_get(client, path, headers={"If-None-Match": etag})
+        expect(response, 200, 304)
+        if response.status_code == 304:
+            cached.append(ms)
+        else:
+            m.changed += 1
+            etag = response.headers.get("etag") or etag
+    if cached:
+        m.n304, m.p50_304, m.p99_304 = len(cached), percentile(cached, 50), percentile(cached, 99)
+    return m
+
+
+async def measure_floor(url: str, requests: int) -> tuple[float, float]:
+    """GET /healthz (no auth, no database): what the client and uvicorn alone cost; (p50, p99)."""
+    async with httpx.AsyncClient(base_url=url) as client:
+        times = []
+        for i in range(WARMUP + requests):
+            ms, response = await timed_get(client, "/healthz")
+            expect(response, 200)
+            if i >= WARMUP:
+                times.append(ms)
+    return percentile(times, 50), percentile(times, 99)
+
+
+# -- the load phase --------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    """What the dashboards saw: ms per poll, answers by status, error samples."""
+
+    polls: list[float] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def dashboard_callers(n: int) -> list[Caller]:
+    """A tenth at head office, three tenths at branches, the rest at sub-branches."""
+    branches, subs = scale_book.branches(), scale_book.sub_branches()
+    out = []
+    for i in range(n):
+        if i % 10 == 0:
+            role, org = Role.HEAD_OFFICE, "HO"
+        elif i % 10 <= 3:
+            role, org = Role.BRANCH, branches[(i * 7) % len(branches)]
+        else:
+            role, org = Role.SUB_BRANCH, subs[(i * 37) % len(subs)]
+        out.append(
+            Caller(subject=f"dash-{i}", roles=frozenset({role}), org=org, credential_id=f"dash-{i}")
+        )
+    return out
+
+
+async def dashboard(
+    client: httpx.AsyncClient,
+    who: Caller,
+    paths: tuple[str, ...],
+    until: float,
+    load: Load,
+    rng: random.Random,
+) -> None:
+    """One dashboard: every POLL_S (+-10 %, after the last poll ended, as dashboard.js's
+    setTimeout), all of `paths` at once, each with its last ETag."""
+    etags: dict[str, str] = {}
+
+    async def one(path: str) -> None:
+        headers = {CALLER_HEADER: sign_caller(who, secret=DEV_INTERNAL_SECRET, now=time.time())}
+        if path in etags:
+            headers["If-None-Match"] = etags[path]
+        try:
+            response = await client.get(path, headers=headers)
+        except httpx.HTTPError as exc:
+            load.statuses["exception"] = load.statuses.get("exception", 0) + 1
+            load.errors.append(f"{path}: {type(exc).__name__} {exc}")
+            return
+        key = str(response.status_code)
+        load.statuses[key] = load.statuses.get(key, 0) + 1
+        if response.status_code == 200:
+            if tag := response.headers.get("etag"):
+                etags[path] = tag
+        elif response.status_code != 304:
+            load.errors.append(f"{path} as {who.org}: {key} {response.text[:200]}")
+
+    await asyncio.sleep(rng.uniform(0, POLL_S))
+    while time.perf_counter() < until:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(p) for p in paths))
+        load.polls.append((time.perf_counter() - t0) * 1000)
+        await asyncio.sleep(POLL_S * rng.uniform(0.9, 1.1))
+
+
+async def start_producer(job: dict[str, Any]) -> tuple[asyncio.subprocess.Process, Path]:
+    """The latency producer in its own process (its CPU stays out of the pollers' loop)."""
+    fd, name = tempfile.mkstemp(prefix="bench-scale-", suffix=".json")
+    os.write(fd, orjson.dumps(job))
+    os.close(fd)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.scale",
+        "--produce",
+        name,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    while (line := await proc.stdout.readline()) and not line.startswith(b"PRODUCING"):
+        print(line.decode(), end="")
+    return proc, Path(name)
+
+
+async def finish_producer(proc: asyncio.subprocess.Process, job: Path) -> dict[str, Any]:
+    assert proc.stdout is not None
+    result: dict[str, Any] = {}
+    async for line in proc.stdout:
+        if line.startswith(b"PRODUCED "):
+            result = orjson.loads(line[len(b"PRODUCED ") :])
+        else:
+            print(line.decode(), end="")
+    await proc.wait()
+    job.unlink(missing_ok=True)
+    if proc.returncode != 0 or not result:
+        raise SystemExit(f"the producer failed (exit {proc.returncode})")
+    return result
+
+
+async def produce(job_path: str) -> None:
+    """`--produce JOB`: bench/warnings.py's latency producer on the job's loans."""
+    import asyncpg
+
+    from bench.warnings import latency
+
+    job = orjson.loads(Path(job_path).read_bytes())
+    db = await asyncpg.connect(job["dsn"])
+    try:
+        print("PRODUCING", flush=True)
+        lat, sent, raised = await latency(
+            job["bootstrap"],
+            job["prefix"],
+            db,
+            tag=job["tag"],
+            loans=[tuple(x) for x in job["loans"]],
+            rate=job["rate"],
+            seconds=job["seconds"],
+        )
+    finally:
+        await db.close()
+    out = {
+        "sent": sent,
+        "seen": len(lat),
+        "raised": raised,
+        "p50_ms": percentile(lat, 50) if lat else None,
+        "p99_ms": percentile(lat, 99) if lat else None,
+    }
+    print("PRODUCED " + orjson.dumps(out).decode(), flush=True)
+
+
+async def load_phase(
+    warnings: ServiceProcess,
+    args: argparse.Namespace,
+    *,
+    has_escalations: bool,
+    job: dict[str, Any],
+) -> dict[str, Any]:
+    paths = POLL + ((ESCALATIONS,) if has_escalations else ())
+    load, rng = Load(), random.Random(5)
+    limits = httpx.Limits(max_connections=4 * args.dashboards, max_keepalive_connections=None)
+    proc, job_path = await start_producer(job)
+    async with httpx.AsyncClient(base_url=warnings.url, limits=limits, timeout=30) as client:
+        until = time.perf_counter() + args.seconds
+        callers = dashboard_callers(args.dashboards)
+        await asyncio.gather(*(dashboard(client, c, paths, until, load, rng) for c in callers))
+    produced = await finish_producer(proc, job_path)
+    errors = sum(n for k, n in load.statuses.items() if k not in ("200", "304"))
+    for sample in load.errors[:5]:
+        print(f"    error: {sample}")
+    return {
+        "dashboards": args.dashboards,
+        "seconds": args.seconds,
+        "rate": args.rate,
+        "paths": list(paths),
+        "polls": len(load.polls),
+        "statuses": load.statuses,
+        "errors": errors,
+        "poll_p50_ms": percentile(load.polls, 50) if load.polls else None,
+        "poll_p99_ms": percentile(load.polls, 99) if load.polls else None,
+        "poll_max_ms": max(load.polls, default=None),
+        "events": produced,
+    }
+
+
+# -- one size --------------------------------------------------------------------------------
+
+
+def service_env(service: str, url: str, extra: dict[str, str]) -> dict[str, str]:
+    prefix = service.upper()
+    return {
+        f"{prefix}_DATABASE_URL": url,
+        f"{prefix}_LOG_LEVEL": "WARNING",
+        "LOANRISK_INTERNAL_SECRET": DEV_INTERNAL_SECRET,
+        **extra,
+    }
+
+
+async def one_size(
+    args: argparse.Namespace, size: int, *, tag: str, pg: str, kafka: str | None, load_here: bool
+) -> dict[str, Any]:
+    """Build the book of `size` loans, start the services on it and measure."""
+    book = scale_book.Book.of(size)
+    now = scale_book.utc_now()
+    names = {s: f"bench_{tag}_{s[0]}{size}" for s in ("warnings", "officers")}
+    prefix = f"{tag}-{size}."
+    topics = [prefix + t for t in CREATED]
+    procs: list[ServiceProcess] = []
+    out: dict[str, Any] = {"loans": size, **asdict(book)}
+    try:
+        t0 = time.perf_counter()
+        urls = {s: await postgres_database(pg, name) for s, name in names.items()}
+        for service, url in urls.items():
+            await asyncio.to_thread(upgrade, service, url)
+        counts = await scale_book.load_warnings(dsn(pg, names["warnings"]), book, now)
+        counts |= await scale_book.load_officers(dsn(pg, names["officers"]), book, now.date())
+        out["load_s"] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter()
+        out["kept_state"] = {s: await scale_book.rebuild(s, urls[s], now) for s in urls}
+        out["rebuild_s"] = round(time.perf_counter() - t0, 1)
+        print(
+            f"  {size:>9,} loans: loaded {counts} in {out['load_s']} s; kept state "
+            f"{out['kept_state']} rebuilt in {out['rebuild_s']} s",
+            flush=True,
+        )
+        extra: dict[str, dict[str, str]] = {
+            "warnings": {"WARNINGS_SWEEP_INTERVAL_S": "0"},
+            "officers": {},
+        }
+        if kafka is not None and load_here:
+            await ensure_topics(kafka, topics, partitions=PARTITIONS, replication=1)
+            extra["warnings"] |= {
+                "WARNINGS_KAFKA_BOOTSTRAP_SERVERS": kafka,
+                "WARNINGS_KAFKA_TOPIC_PREFIX": prefix,
+                "WARNINGS_CONSUMER_GROUP": f"{prefix}warnings",
+            }
+        services = {}
+        for service, url in urls.items():
+            log = ROOT / "var" / f"{tag}-{service}-{size}.log"
+            log.parent.mkdir(exist_ok=True)
+            proc = ServiceProcess(service, service_env(service, url, extra[service]), log)
+            procs.append(proc)
+            services[service] = await asyncio.to_thread(proc.start, timeout_s=120)
+        floor, _ = await measure_floor(services["warnings"].url, args.requests)
+        out["healthz_p50"] = floor
+        print(f"    {'GET /healthz (the floor)':<32} p50 {floor:9.2f} ms", flush=True)
+        out["endpoints"] = {}
+        for label, service, path in ENDPOINTS:
+            async with httpx.AsyncClient(
+                base_url=services[service].url, timeout=600, auth=Signed(HEAD_OFFICE)
+            ) as client:
+                m = await measure(client, path, requests=args.requests, budget_s=args.budget)
+            out["endpoints"][label] = asdict(m)
+            cached = (
+                f"304 p50 {m.p50_304:.2f} ms p99 {m.p99_304:.2f} ms"
+                if m.n304
+                else "no ETag"
+                if not m.etag
+                else "no 304"
+            )
+            print(
+                f"    {label:<32} p50 {m.p50:9.2f} ms  p99 {m.p99:9.2f} ms  "
+                f"{m.bytes:>10,} B  (n={m.n}); {cached}",
+                flush=True,
+            )
+        if load_here and kafka is not None:
+            async with httpx.AsyncClient(
+                base_url=services["warnings"].url, auth=Signed(HEAD_OFFICE)
+            ) as client:
+                has_escalations = (await client.get(ESCALATIONS)).status_code == 200
+            rng = random.Random(3)
+            loans = [
+                (scale_book.loan_id(n), scale_book.officer_of_loan(n, book)[0])
+                for n in rng.sample(range(size), min(size, 30_000))
+            ]
+            job = {
+                "bootstrap": kafka,
+                "prefix": prefix,
+                "dsn": dsn(pg, names["warnings"]),
+                "tag": f"{tag}-{size}",
+                "loans": loans,
+                "rate": args.rate,
+                "seconds": args.seconds,
+            }
+            out["load"] = await load_phase(
+                services["warnings"], args, has_escalations=has_escalations, job=job
+            )
+            print_load(out["load"])
+        for proc in procs:
+            if not args.keep:
+                proc.log_path.unlink(missing_ok=True)
+    except BaseException:
+        print(f"failed; the services' logs are in {ROOT / 'var'} ({tag}-*.log)", file=sys.stderr)
+        raise
+    finally:
+        for proc in procs:
+            proc.stop()
+        if not args.keep:
+            await cleanup(pg, list(names.values()), kafka, topics if load_here else [])
+    return out
+
+
+async def cleanup(pg: str, databases: list[str], kafka: str | None, topics: list[str]) -> None:
+    """Leave the shared servers as we found them."""
+    for name in databases:
+        await postgres_database(pg, name, drop=True)
+    if kafka is not None and topics:
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            if mine := [t for t in topics if t in existing]:
+                await admin.delete_topics(mine)
+        finally:
+            await admin.close()
+
+
+def print_load(r: dict[str, Any]) -> None:
+    events = r["events"]
+    print(
+        f"    load: {r['dashboards']} dashboards x {len(r['paths'])} reads every {POLL_S:g} s for "
+        f"{r['seconds']:g} s + {r['rate']:g} events/s: {r['polls']} polls, answers "
+        f"{r['statuses']}, {r['errors']} errors; per poll p50 {r['poll_p50_ms']:.1f} ms, "
+        f"p99 {r['poll_p99_ms']:.1f} ms, max {r['poll_max_ms']:.1f} ms; events "
+        f"{events['seen']:,} of {events['sent']:,} committed, produce -> committed p50 "
+        f"{events['p50_ms']:.0f} ms p99 {events['p99_ms']:.0f} ms",
+        flush=True,
+    )
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    pg = env("TEST_POSTGRES_URL").rstrip("/")
+    kafka = os.environ.get("TEST_KAFKA_BOOTSTRAP", "").strip() or None
+    if kafka is None and not args.no_load:
+        raise SystemExit("TEST_KAFKA_BOOTSTRAP is not set (or pass --no-load)")
+    tag = f"scale{int(time.time())}"
+    load_start = os.getloadavg()[0]
+    print(
+        f"machine: {os.cpu_count()} cores ({cpu_model()}), {datetime.now().isoformat()[:19]}, "
+        f"load average {load_start:.2f} (other work on the machine skews every figure)"
+    )
+    sizes = sorted(args.sizes)
+    results = []
+    for size in sizes:
+        load_here = size == sizes[-1] and not args.no_load
+        results.append(await one_size(args, size, tag=tag, pg=pg, kafka=kafka, load_here=load_here))
+    return {
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "loadavg_start": round(load_start, 2),
+        "loadavg_end": round(os.getloadavg()[0], 2),
+        "requests": args.requests,
+        "sizes": results,
+    }
+
+
+# -- the table -------------------------------------------------------------------------------
+
+
+def short(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+def report(r: dict[str, Any]) -> list[Row]:
+    print("BENCH " + orjson.dumps({"bench": "scale", **r}).decode(), flush=True)
+    sizes = r["sizes"]
+    low, top = sizes[0], sizes[-1]
+    full = tuple(s["loans"] for s in sizes) == FULL_SIZES
+    rows = []
+    for label, _service, _path in ENDPOINTS:
+        a, b = low["endpoints"][label], top["endpoints"][label]
+        growth = b["p50"] / a["p50"]
+        middle = "; ".join(
+            f"{short(s['loans'])} {s['endpoints'][label]['p50']:.1f} ms" for s in sizes[1:-1]
+        )
+        ok = b["p50"] <= P50_TARGET_MS and growth <= GROWTH_TARGET
+        rows.append(
+            Row(
+                bench="scale",
+                name=f"{label} at {top['loans']:,} loans, p50 (p99 {b['p99']:.1f} ms, "
+                f"{b['bytes']:,} B, n={b['n']}{'; ' + middle if middle else ''})",
+                figure=b["p50"],
+                unit="ms",
+                anchor=f"p50 at {low['loans']:,} loans",
+                anchor_figure=a["p50"],
+                ratio=a["p50"] / b["p50"],
+                target=f"<= {P50_TARGET_MS:g} ms, growth <= {GROWTH_TARGET:g}x (ratio >= 0.5x)",
+                met=ok if full else None,
+            )
+        )
+        cached = b["p50_304"]
+        rows.append(
+            Row(
+                bench="scale",
+                name="  the same with If-None-Match, 304 p50"
+                + (
+                    f" (p99 {b['p99_304']:.2f} ms)"
+                    if cached is not None
+                    else " (no ETag)"
+                    if not b["etag"]
+                    else " (never 304)"
+                ),
+                figure=cached,
+                unit="ms",
+                anchor="the 200 answer above",
+                anchor_figure=b["p50"],
+                ratio=b["p50"] / cached if cached else None,
+                target=f"<= {NOT_MODIFIED_TARGET_MS:g} ms",
+                met=(cached is not None and cached <= NOT_MODIFIED_TARGET_MS) if full else None,
+            )
+        )
+    rows.append(
+        Row(
+            bench="scale",
+            name=f"  GET /healthz at {top['loans']:,} loans, p50 (no database: the client and "
+            "uvicorn alone, in every figure above)",
+            figure=top["healthz_p50"],
+            unit="ms",
+        )
+    )
+    if (load := top.get("load")) is not None:
+        events = load["events"]
+        ok = load["errors"] == 0 and load["poll_p99_ms"] < POLL_P99_TARGET_MS
+        quick_load = load["dashboards"] < 100 or load["rate"] < 1000
+        rows.append(
+            Row(
+                bench="scale",
+                name=f"{load['dashboards']} dashboards polling every 3 s "
+                f"({len(load['paths'])} reads, "
+                f"ETags) + {load['rate']:,.0f} events/s at {top['loans']:,} loans, p99 per "
+                f"poll ({load['polls']:,} polls, {load['errors']} errors)",
+                figure=load["poll_p99_ms"],
+                unit="ms",
+                anchor="p50 per poll",
+                anchor_figure=load["poll_p50_ms"],
+                target=f"< {POLL_P99_TARGET_MS:g} ms, 0 errors",
+                met=None if quick_load else ok,
+            )
+        )
+        rows.append(
+            Row(
+                bench="scale",
+                name=f"  meanwhile produce -> warning committed, p99 ({events['seen']:,} of "
+                f"{events['sent']:,} events seen)",
+                figure=events["p99_ms"],
+                unit="ms",
+                anchor="p50 of the same events",
+                anchor_figure=events["p50_ms"],
+            )
+        )
+    return rows
+
+
+def run(quick: bool) -> list[Row]:
+    """The bench table's entry point (1,000 and 10,000 loans, a short load phase when quick)."""
+    return report(asyncio.run(bench(arguments([] if not quick else ["--quick"]))))
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default=",".join(map(str, FULL_SIZES)))
+    parser.add_argument("--requests", type=int, default=200, help="per endpoint and size")
+    parser.add_argument("--budget", type=float, default=30, help="seconds per endpoint at most")
+    parser.add_argument("--dashboards", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=1000, help="events/s during the load")
+    parser.add_argument("--seconds", type=float, default=60, help="load phase duration")
+    parser.add_argument("--no-load", action="store_true", help="skip the load phase")
+    parser.add_argument("--keep", action="store_true", help="keep databases, topics and logs")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="1,000 and 10,000 loans, 50 requests, 20 dashboards for 10 s",
+    )
+    parser.add_argument("--produce", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.requests, args.budget = "1000,10000", 50, 10
+        args.dashboards, args.rate, args.seconds = 20, 200, 10
+    args.sizes = [int(s) for s in str(args.sizes).split(",") if s]
+    return args
+
+
+def main() -> None:
+    args = arguments()
+    if args.produce:
+        asyncio.run(produce(args.produce))
+        return
+    emit(report(asyncio.run(bench(args))))
+
+
+if __name__ == "__main__":
+    main()
