@@ -1,0 +1,214 @@
+"""The load phase of bench/scale.py: simulated dashboards polling the warnings service with
+ETags (as services/gateway/static/dashboard.js does) while a producer process sends events
+into Kafka for its consumer.
+
+    python -m bench.scale_load JOB.json   (the producer process; bench/scale.py starts it)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench import scale_book
+from bench.support import percentile
+from shared.auth import CALLER_HEADER, Caller, Role, sign_caller
+from shared.config import DEV_INTERNAL_SECRET
+from tests.support.processes import ServiceProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+POLL = ("/v1/summary", "/v1/warnings?state=open&limit=10", "/v1/deadlines?limit=20")
+ESCALATIONS = "/v1/escalations?limit=8"
+POLL_S = 3.0
+
+
+@dataclass
+class Load:
+    """What the dashboards saw: ms per poll, answers by status, error samples."""
+
+    polls: list[float] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def dashboard_callers(n: int) -> list[Caller]:
+    """A tenth at head office, three tenths at branches, the rest at sub-branches."""
+    branches, subs = scale_book.branches(), scale_book.sub_branches()
+    out = []
+    for i in range(n):
+        if i % 10 == 0:
+            role, org = Role.HEAD_OFFICE, "HO"
+        elif i % 10 <= 3:
+            role, org = Role.BRANCH, branches[(i * 7) % len(branches)]
+        else:
+            role, org = Role.SUB_BRANCH, subs[(i * 37) % len(subs)]
+        out.append(
+            Caller(subject=f"dash-{i}", roles=frozenset({role}), org=org, credential_id=f"dash-{i}")
+        )
+    return out
+
+
+async def dashboard(
+    client: httpx.AsyncClient,
+    who: Caller,
+    paths: tuple[str, ...],
+    until: float,
+    load: Load,
+    rng: random.Random,
+) -> None:
+    """One dashboard: every POLL_S (+-10 %, after the last poll ended, as dashboard.js's
+    setTimeout), all of `paths` at once, each with its last ETag."""
+    etags: dict[str, str] = {}
+
+    async def one(path: str) -> None:
+        headers = {CALLER_HEADER: sign_caller(who, secret=DEV_INTERNAL_SECRET, now=time.time())}
+        if path in etags:
+            headers["If-None-Match"] = etags[path]
+        try:
+            response = await client.get(path, headers=headers)
+        except httpx.HTTPError as exc:
+            load.statuses["exception"] = load.statuses.get("exception", 0) + 1
+            load.errors.append(f"{path}: {type(exc).__name__} {exc}")
+            return
+        key = str(response.status_code)
+        load.statuses[key] = load.statuses.get(key, 0) + 1
+        if response.status_code == 200:
+            if tag := response.headers.get("etag"):
+                etags[path] = tag
+        elif response.status_code != 304:
+            load.errors.append(f"{path} as {who.org}: {key} {response.text[:200]}")
+
+    await asyncio.sleep(rng.uniform(0, POLL_S))
+    while time.perf_counter() < until:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(p) for p in paths))
+        load.polls.append((time.perf_counter() - t0) * 1000)
+        await asyncio.sleep(POLL_S * rng.uniform(0.9, 1.1))
+
+
+async def start_producer(job: dict[str, Any]) -> tuple[asyncio.subprocess.Process, Path]:
+    """The latency producer in its own process (its CPU stays out of the pollers' loop)."""
+    fd, name = tempfile.mkstemp(prefix="bench-scale-", suffix=".json")
+    os.write(fd, orjson.dumps(job))
+    os.close(fd)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.scale",
+        "--produce",
+        name,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    while (line := await proc.stdout.readline()) and not line.startswith(b"PRODUCING"):
+        print(line.decode(), end="")
+    return proc, Path(name)
+
+
+async def finish_producer(proc: asyncio.subprocess.Process, job: Path) -> dict[str, Any]:
+    assert proc.stdout is not None
+    result: dict[str, Any] = {}
+    async for line in proc.stdout:
+        if line.startswith(b"PRODUCED "):
+            result = orjson.loads(line[len(b"PRODUCED ") :])
+        else:
+            print(line.decode(), end="")
+    await proc.wait()
+    job.unlink(missing_ok=True)
+    if proc.returncode != 0 or not result:
+        raise SystemExit(f"the producer failed (exit {proc.returncode})")
+    return result
+
+
+async def produce(job_path: str) -> None:
+    """`--produce JOB`: bench/warnings.py's latency producer on the job's loans."""
+    import asyncpg
+
+    from bench.warnings import latency
+
+    job = orjson.loads(Path(job_path).read_bytes())
+    db = await asyncpg.connect(job["dsn"])
+    try:
+        print("PRODUCING", flush=True)
+        lat, sent, raised = await latency(
+            job["bootstrap"],
+            job["prefix"],
+            db,
+            tag=job["tag"],
+            loans=[tuple(x) for x in job["loans"]],
+            rate=job["rate"],
+            seconds=job["seconds"],
+        )
+    finally:
+        await db.close()
+    out = {
+        "sent": sent,
+        "seen": len(lat),
+        "raised": raised,
+        "p50_ms": percentile(lat, 50) if lat else None,
+        "p99_ms": percentile(lat, 99) if lat else None,
+    }
+    print("PRODUCED " + orjson.dumps(out).decode(), flush=True)
+
+
+async def load_phase(
+    warnings: ServiceProcess,
+    args: argparse.Namespace,
+    *,
+    has_escalations: bool,
+    job: dict[str, Any],
+) -> dict[str, Any]:
+    paths = POLL + ((ESCALATIONS,) if has_escalations else ())
+    load, rng = Load(), random.Random(5)
+    limits = httpx.Limits(max_connections=4 * args.dashboards, max_keepalive_connections=None)
+    proc, job_path = await start_producer(job)
+    async with httpx.AsyncClient(base_url=warnings.url, limits=limits, timeout=30) as client:
+        until = time.perf_counter() + args.seconds
+        callers = dashboard_callers(args.dashboards)
+        await asyncio.gather(*(dashboard(client, c, paths, until, load, rng) for c in callers))
+    produced = await finish_producer(proc, job_path)
+    errors = sum(n for k, n in load.statuses.items() if k not in ("200", "304"))
+    for sample in load.errors[:5]:
+        print(f"    error: {sample}")
+    return {
+        "dashboards": args.dashboards,
+        "seconds": args.seconds,
+        "rate": args.rate,
+        "paths": list(paths),
+        "polls": len(load.polls),
+        "statuses": load.statuses,
+        "errors": errors,
+        "poll_p50_ms": percentile(load.polls, 50) if load.polls else None,
+        "poll_p99_ms": percentile(load.polls, 99) if load.polls else None,
+        "poll_max_ms": max(load.polls, default=None),
+        "events": produced,
+    }
+
+
+def print_load(r: dict[str, Any]) -> None:
+    events = r["events"]
+    print(
+        f"    load: {r['dashboards']} dashboards x {len(r['paths'])} reads every {POLL_S:g} s for "
+        f"{r['seconds']:g} s + {r['rate']:g} events/s: {r['polls']} polls, answers "
+        f"{r['statuses']}, {r['errors']} errors; per poll p50 {r['poll_p50_ms']:.1f} ms, "
+        f"p99 {r['poll_p99_ms']:.1f} ms, max {r['poll_max_ms']:.1f} ms; events "
+        f"{events['seen']:,} of {events['sent']:,} committed, produce -> committed p50 "
+        f"{events['p50_ms']:.0f} ms p99 {events['p99_ms']:.0f} ms",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(produce(sys.argv[1]))
