@@ -10,6 +10,7 @@ without a management officer.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import random
@@ -73,6 +74,7 @@ class Book:
         return cls(loans, loans // 5, loans // 20, max(SUB_BRANCHES, loans // LOANS_PER_OFFICER))
 
 
+@functools.cache
 def sub_branches() -> list[str]:
     return [f"HO/B{i // 10 + 1:02d}/S{i + 1:03d}" for i in range(SUB_BRANCHES)]
 
