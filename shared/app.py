@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared import errors, openapi
 from shared.config import BaseServiceSettings
-from shared.db import make_engine, make_sessionmaker, ping
+from shared.db import make_engine, make_read_sessionmaker, make_sessionmaker, ping
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
 from shared.transport import EmbeddedSink, EventSink, Handler, KafkaSink, make_producer
 
@@ -58,6 +58,7 @@ def build_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
             engine = make_engine(settings.resolved_database_url())
             app.state.engine = engine
             app.state.sessionmaker = make_sessionmaker(engine)
+            app.state.read_sessionmaker = make_read_sessionmaker(engine)
         if settings.kafka_bootstrap_servers:
             producer = make_producer(
                 settings.kafka_bootstrap_servers, settings.kafka_client_id or spec.name
@@ -167,7 +168,14 @@ def get_settings(request: Request) -> BaseServiceSettings:
 
 
 def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """Writer sessions (SQLite: BEGIN IMMEDIATE)."""
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return maker
+
+
+def get_read_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """Read-only sessions (SQLite: a deferred transaction that never waits for a writer)."""
+    maker: async_sessionmaker[AsyncSession] = request.app.state.read_sessionmaker
     return maker
 
 

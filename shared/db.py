@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event, text
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -59,7 +60,17 @@ class ServiceBase(DeclarativeBase):
     __abstract__ = True
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+# Execution option marking a read-only engine (see `make_read_sessionmaker`).
+READ_ONLY = "read_only"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ReadOnlySessionError(RuntimeError):
+    """A read-only session (a GET/HEAD/OPTIONS request's) tried to write: a bug in the route.
+    Give the route a writer session with `WriterSessionDep`, or move the write."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     # The driver's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself
     # (SQLAlchemy docs, "Serializable isolation / Savepoints / Transactional DDL (asyncio)").
     dbapi_connection.isolation_level = None
@@ -69,10 +80,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    record.info["query_only"] = False
 
 
-def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers take the write lock up front: a deferred transaction that reads and then writes
+    # fails at once (SQLITE_BUSY_SNAPSHOT, busy_timeout does not help) if another writer
+    # committed in between. Reads take none: in WAL mode a deferred transaction reads its
+    # snapshot without waiting for the writer, and `query_only` makes a write in it fail
+    # instead of upgrading to a write lock behind the writer's back.
+    read_only = bool(conn.get_execution_options().get(READ_ONLY))
+    info = conn.connection.info  # lives as long as the pooled DBAPI connection
+    if info.get("query_only", False) != read_only:
+        conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+        info["query_only"] = read_only
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _sqlite_read_only_violation(context: ExceptionContext) -> BaseException | None:
+    conn = context.connection
+    if (
+        conn is not None
+        and conn.get_execution_options().get(READ_ONLY)
+        and "readonly database" in str(context.original_exception)
+    ):
+        return ReadOnlySessionError(
+            f"a read-only session tried to write ({context.statement}); "
+            "give the route WriterSessionDep or move the write"
+        )
+    return None
 
 
 def _json_dumps(value: Any) -> str:
@@ -88,9 +124,16 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("json_serializer", _json_dumps)  # JSON columns: orjson is much faster
     kwargs.setdefault("json_deserializer", json.loads)  # exact for integers of any size
     if url.startswith("sqlite"):
+        if ":memory:" not in url and "mode=memory" not in url:
+            # A file database gets a queue pool (aiosqlite: a thread per connection): enough
+            # connections that concurrent readers run at once instead of queueing for one,
+            # and kept open rather than reconnected (and re-PRAGMA'd) under a burst.
+            kwargs.setdefault("pool_size", 10)
+            kwargs.setdefault("max_overflow", 10)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "handle_error", _sqlite_read_only_violation)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
@@ -101,19 +144,25 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit."""
+    """Writer sessions that keep loaded objects usable after commit (SQLite: BEGIN IMMEDIATE)."""
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Read-only sessions on the same pool. SQLite: a deferred transaction with `query_only`,
+    which never waits for a writer and fails a write with `ReadOnlySessionError`. PostgreSQL:
+    unchanged (READ COMMITTED reads never wait for writers there)."""
+    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
 async def ping(engine: AsyncEngine) -> None:
-    """Raise if the database does not answer `SELECT 1`."""
-    async with engine.connect() as conn:
+    """Raise if the database does not answer `SELECT 1` (a read: no write lock on SQLite)."""
+    async with engine.execution_options(**{READ_ONLY: True}).connect() as conn:
         await conn.execute(text("SELECT 1"))
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request: commit on success, roll back on any error."""
-    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+@asynccontextmanager
+async def _request_session(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with maker() as session:
         try:
             yield session
@@ -123,9 +172,29 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request: commit on success, roll back on any error. A GET, HEAD or
+    OPTIONS request gets a read-only session (`make_read_sessionmaker`), any other a writer."""
+    state = request.app.state
+    # An app that built no read sessionmaker (a test's own app) gets writers throughout.
+    reads = request.method in SAFE_METHODS and hasattr(state, "read_sessionmaker")
+    maker: async_sessionmaker[AsyncSession] = (
+        state.read_sessionmaker if reads else state.sessionmaker
+    )
+    async with _request_session(maker) as session:
+        yield session
+
+
+async def get_writer_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A writer session whatever the method: for a GET that must write."""
+    async with _request_session(request.app.state.sessionmaker) as session:
+        yield session
+
+
 # scope="function": the commit happens before the response is sent, so a failed commit is
 # answered as an error instead of after a 2xx already went out.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+WriterSessionDep = Annotated[AsyncSession, Depends(get_writer_session, scope="function")]
 
 
 def dialect_name(session: AsyncSession) -> str:
@@ -144,8 +213,9 @@ def advisory_key(name: str) -> int:
 async def serialize_writers(session: AsyncSession, name: str) -> None:
     """Wait until no other transaction holds the writers' lock `name`, then hold it until this
     transaction ends (PostgreSQL `pg_advisory_xact_lock`; re-taking it is a no-op). SQLite needs
-    nothing: every transaction starts with BEGIN IMMEDIATE, so writers are already one at a
-    time. Take it before the transaction reads what it will write, and before any row lock."""
+    nothing: every writer transaction starts with BEGIN IMMEDIATE, so writers are already one
+    at a time (read-only sessions cannot write). Take it before the transaction reads what it
+    will write, and before any row lock."""
     if dialect_name(session) == "postgresql":
         await session.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)}
