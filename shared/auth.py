@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -120,7 +120,7 @@ def verify_caller(value: str, *, secret: str, now: float) -> Caller:
     return caller
 
 
-def get_caller(request: Request) -> Caller:
+async def get_caller(request: Request) -> Caller:
     """The verified caller of this request (401 without a valid gateway signature)."""
     value = request.headers.get(CALLER_HEADER)
     try:
@@ -144,11 +144,11 @@ def get_caller(request: Request) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def allow(*roles: Role) -> Callable[[Caller], Caller]:
+def allow(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency admitting callers with any of `roles` (admin always); 403 otherwise (G3)."""
     names = ", ".join(sorted(roles))
 
-    def check(caller: CallerDep) -> Caller:
+    async def check(caller: CallerDep) -> Caller:
         if not caller.has_any(roles):
             raise Forbidden(f"G3: this route needs one of the roles: {names}")
         return caller

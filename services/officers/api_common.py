@@ -71,7 +71,7 @@ def ruled_validation_error(exc: RequestValidationError, name: str) -> InvalidInp
     return InvalidInput(detail, errors=errors)
 
 
-def bank_today(request: Request) -> date:
+async def bank_today(request: Request) -> date:
     """Today in the bank's time zone (deadline and effective-date rules use it)."""
     zone: str = request.app.state.settings.time_zone
     return datetime.now(ZoneInfo(zone)).date()

@@ -37,13 +37,13 @@ HeadOfficeDep = Annotated[Caller, Depends(allow(Role.HEAD_OFFICE, Role.RISK))]
 BranchDep = Annotated[Caller, Depends(allow(Role.BRANCH))]
 
 
-def now(request: Request) -> datetime:
+async def now(request: Request) -> datetime:
     """The service clock (tests move it)."""
     moment: datetime = request.app.state.clock.now()
     return moment
 
 
-def tz(request: Request) -> ZoneInfo:
+async def tz(request: Request) -> ZoneInfo:
     zone: ZoneInfo = request.app.state.tz
     return zone
 
@@ -82,7 +82,7 @@ WarningDep = Annotated[EarlyWarning, Depends(scoped_warning)]
 WarningToChangeDep = Annotated[EarlyWarning, Depends(warning_to_change)]
 
 
-def get_outbox(request: Request) -> Outbox | None:
+async def get_outbox(request: Request) -> Outbox | None:
     """Where warning changes go out (W16); None before the app has started."""
     outbox: Outbox | None = getattr(request.app.state, "outbox", None)
     return outbox

@@ -18,7 +18,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, event, func, inspect, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    delete,
+    event,
+    func,
+    inspect,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -118,11 +130,11 @@ def _forget_notes(session: Session) -> None:
 
 
 def _clock(session: Session, *, lock: str | None) -> Clock:
-    stmt = select(TileClock).where(TileClock.id == 1)
+    stmt = select(TileClock.at, TileClock.soon_s, TileClock.generation).where(TileClock.id == 1)
     if lock is not None:
         stmt = stmt.with_for_update(read=lock == "share")
-    row = session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
-    return Clock(row.at, timedelta(seconds=row.soon_s), row.generation)
+    row = session.execute(stmt).one()
+    return Clock(row[0], timedelta(seconds=row[1]), row[2])
 
 
 def _insert(session: Session) -> Any:
@@ -152,20 +164,21 @@ def _upsert(session: Session, per_node: dict[str, tuple[int, ...]]) -> None:
 # -- reads --------------------------------------------------------------------------------------
 
 
-async def clock(session: AsyncSession) -> Clock:
-    """The tiles' clock, as this transaction sees it (no lock)."""
-    return await session.run_sync(lambda s: _clock(s, lock=None))
+_CLOCK = (TileClock.at, TileClock.soon_s, TileClock.generation)
+_TILE = WarningTile.__table__.alias("tile")
 
 
-async def kept(session: AsyncSession, org: str) -> dict[str, tuple[int, ...]]:
-    """The kept counts per node of the subtree (shards summed), as of the clock."""
-    sums = [func.sum(getattr(WarningTile, name)) for name in COUNTS]
-    stmt = select(WarningTile.org, *sums).where(subtree(WarningTile.org, org))
-    rows = await session.execute(stmt.group_by(WarningTile.org))
-    return {r[0]: tuple(int(n or 0) for n in r[1:]) for r in rows.all()}
+def _in_subtree(column: Any) -> ColumnElement[bool]:
+    """`subtree` over bound parameters (`subtree_params`), so statements are built once."""
+    return or_(column == bindparam("org"), column.like(bindparam("org_like"), escape="/"))
 
 
-def _pending_in(ranges: Iterable[tuple[datetime, datetime]]) -> ColumnElement[bool]:
+def subtree_params(org: str) -> dict[str, str]:
+    escaped = org.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return {"org": org, "org_like": escaped + "//%"}
+
+
+def _pending_in(ranges: Iterable[tuple[Any, Any]]) -> ColumnElement[bool]:
     steps = (
         (EarlyWarning.branch_deadline, EarlyWarning.branch_reported_at),
         (EarlyWarning.head_office_deadline, EarlyWarning.head_office_reported_at),
@@ -179,15 +192,60 @@ def _pending_in(ranges: Iterable[tuple[datetime, datetime]]) -> ColumnElement[bo
     )
 
 
-async def _moved_rows(
-    session: AsyncSession, org: str | None, since: datetime, now: datetime, soon: timedelta
-) -> list[TileRow]:
-    """The open warnings whose contribution can differ between `since` and `now`."""
-    where = [EarlyWarning.state.in_(OPEN_STATES), _pending_in(flip_ranges(since, now, soon))]
-    if org is not None:
-        where.append(subtree(EarlyWarning.org, org))
-    rows = await session.execute(select(*_COLUMNS).where(*where))
-    return [tile_row(r) for r in rows.all()]
+_RANGES: list[tuple[Any, Any]] = [
+    (bindparam("lo1"), bindparam("hi1")),
+    (bindparam("lo2"), bindparam("hi2")),
+]
+# Built once (statement construction costs more than the query): the kept counts per node
+# of a subtree with the clock; the warnings moved since the clock; the subtree's version.
+_KEPT = (
+    select(*_CLOCK, _TILE.c.org, *(func.sum(_TILE.c[name]) for name in COUNTS))
+    .select_from(TileClock.__table__.outerjoin(_TILE, _in_subtree(_TILE.c.org)))
+    .where(TileClock.id == 1)
+    .group_by(*_CLOCK, _TILE.c.org)
+)
+_MOVED = select(*_COLUMNS).where(EarlyWarning.state.in_(OPEN_STATES), _pending_in(_RANGES))
+_MOVED_IN = _MOVED.where(_in_subtree(EarlyWarning.org))
+_CLOCK_AT = select(TileClock.at).where(TileClock.id == 1).scalar_subquery()
+_REVISIONS = (
+    select(func.coalesce(func.sum(WarningTile.revision), 0).label("total"), func.count().label("n"))
+    .where(_in_subtree(WarningTile.org))
+    .subquery()
+)
+_PASSED = (
+    select(func.count())
+    .where(
+        EarlyWarning.state.in_(OPEN_STATES),
+        _in_subtree(EarlyWarning.org),
+        _pending_in([(_CLOCK_AT, bindparam("now")), (bindparam("now"), _CLOCK_AT)]),
+    )
+    .scalar_subquery()
+)
+_VERSION = (
+    select(TileClock.generation, TileClock.at, _REVISIONS.c.total, _REVISIONS.c.n, _PASSED)
+    .select_from(TileClock.__table__.join(_REVISIONS, true()))
+    .where(TileClock.id == 1)
+)
+
+
+async def clock(session: AsyncSession) -> Clock:
+    """The tiles' clock, as this transaction sees it (no lock)."""
+    row = (await session.execute(select(*_CLOCK).where(TileClock.id == 1))).one()
+    return Clock(row[0], timedelta(seconds=row[1]), row[2])
+
+
+async def kept(session: AsyncSession, org: str) -> tuple[dict[str, tuple[int, ...]], Clock]:
+    """The kept counts per node of the subtree (shards summed) and the clock they are
+    counted at, in one statement (one snapshot)."""
+    rows = (await session.execute(_KEPT, subtree_params(org))).all()
+    at = Clock(rows[0][0], timedelta(seconds=rows[0][1]), rows[0][2])
+    per_node = {r[3]: tuple(int(n or 0) for n in r[4:]) for r in rows if r[3] is not None}
+    return per_node, at
+
+
+def _range_params(since: datetime, now: datetime, soon: timedelta) -> dict[str, datetime]:
+    (lo1, hi1), (lo2, hi2) = flip_ranges(since, now, soon)
+    return {"lo1": lo1, "hi1": hi1, "lo2": lo2, "hi2": hi2}
 
 
 async def counts_now(
@@ -195,34 +253,21 @@ async def counts_now(
 ) -> tuple[dict[str, tuple[int, ...]], Clock]:
     """The counts per node of the subtree at `now`: kept counts plus the warnings whose
     deadlines moved them since the clock (few: the sweep keeps the clock recent)."""
-    at = await clock(session)
-    per_node = await kept(session, org)
+    per_node, at = await kept(session, org)
     if now != at.at:
-        for row in await _moved_rows(session, org, at.at, now, at.soon):
+        params = {**subtree_params(org), **_range_params(at.at, now, at.soon)}
+        for r in (await session.execute(_MOVED_IN, params)).all():
+            row = tile_row(r)
             per_node[row.org] = add(per_node.get(row.org, ZERO), moved(row, at.at, now, at.soon))
     return per_node, at
 
 
-async def version(session: AsyncSession, org: str, now: datetime) -> tuple[int, ...]:
-    """A cheap validator of everything the subtree's warnings show at `now`: the revisions
-    of its tile rows, the clock's generation and instant, and how many pending deadlines
-    passed since the clock (an item's `overdue` changes with them)."""
-    at = await clock(session)
-    revisions = await session.execute(
-        select(func.coalesce(func.sum(WarningTile.revision), 0), func.count()).where(
-            subtree(WarningTile.org, org)
-        )
-    )
-    total, rows = revisions.one()
-    lo, hi = min(at.at, now), max(at.at, now)
-    passed = await session.scalar(
-        select(func.count()).where(
-            EarlyWarning.state.in_(OPEN_STATES),
-            subtree(EarlyWarning.org, org),
-            _pending_in([(lo, hi)]),
-        )
-    )
-    return (at.generation, int(at.at.timestamp()), int(total), int(rows), int(passed or 0))
+async def version(session: AsyncSession, org: str, now: datetime) -> tuple[object, ...]:
+    """A cheap validator of everything the subtree's warnings show at `now`, in one
+    statement: the revisions of its tile rows, the clock's generation and instant, and how
+    many pending deadlines lie between the clock and now (an item's `overdue` changes as
+    they pass)."""
+    return tuple((await session.execute(_VERSION, {**subtree_params(org), "now": now})).one())
 
 
 # -- moving the clock, rebuilding ------------------------------------------------------------
@@ -236,8 +281,8 @@ async def advance(session: AsyncSession, now: datetime) -> int:
         at = _clock(s, lock="update")
         if at.at == now:
             return 0
-        where = [EarlyWarning.state.in_(OPEN_STATES), _pending_in(flip_ranges(at.at, now, at.soon))]
-        rows = [tile_row(r) for r in s.execute(select(*_COLUMNS).where(*where)).all()]
+        moved_rows = s.execute(_MOVED, _range_params(at.at, now, at.soon)).all()
+        rows = [tile_row(r) for r in moved_rows]
         per_node: dict[str, tuple[int, ...]] = {}
         for row in rows:
             per_node[row.org] = add(per_node.get(row.org, ZERO), moved(row, at.at, now, at.soon))
