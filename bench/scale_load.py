@@ -105,8 +105,7 @@ async def start_producer(job: dict[str, Any]) -> tuple[asyncio.subprocess.Proces
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bench.scale",
-        "--produce",
+        "bench.scale_load",
         name,
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
