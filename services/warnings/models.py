@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -308,3 +310,13 @@ class TileClock(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
     soon_s: Mapped[int] = mapped_column(Integer)
     generation: Mapped[int] = mapped_column(Integer)
+
+
+def is_open() -> ColumnElement[bool]:
+    """A warning is open (W10), with the states written as literals: the partial indexes on
+    open warnings then apply to prepared statements too (a bound list would need a custom
+    plan, planned again on every execution)."""
+    return EarlyWarning.state.in_([literal_column(f"'{s}'") for s in OPEN_STATE_NAMES])
+
+
+OPEN_STATE_NAMES = ("raised", "reported_to_branch", "reported_to_head_office", "under_mitigation")

@@ -14,6 +14,7 @@ from services.warnings.models import (
     WarningHistory,
     WarningReport,
     WarningUpdate,
+    is_open,
 )
 from shared import paging
 from shared.errors import InvalidInput
@@ -54,7 +55,7 @@ def overdue_now(now: datetime) -> ColumnElement[bool]:
 def _conditions(f: WarningFilter, now: datetime) -> list[ColumnElement[bool]]:
     conditions = [in_subtree(f.org)]
     if f.state == "open":
-        conditions.append(EarlyWarning.state.in_(OPEN))
+        conditions.append(is_open())
     elif f.state is not None:
         conditions.append(EarlyWarning.state == f.state)
     if f.level is not None:
@@ -149,7 +150,7 @@ async def pending_reports(
     found: list[PendingReport] = []
     for step, deadline_col, reported_col in _STEPS:
         where = [
-            EarlyWarning.state.in_(OPEN),
+            is_open(),
             reported_col.is_(None),
             deadline_col.is_not(None),
             in_subtree(org),
@@ -230,7 +231,7 @@ async def escalations(
         .join(EarlyWarning, EarlyWarning.id == WarningHistory.warning_id)
         .where(
             WarningHistory.action == "escalated",
-            EarlyWarning.state.in_(OPEN),
+            is_open(),
             in_subtree(org),
         )
     )

@@ -21,8 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.warnings import policies, store, tiles_store
 from services.warnings.deadlines import LoanMaturity, YearMonth, pre_maturity_check_tasks
-from services.warnings.models import CheckTask, EarlyWarning, Loan, WarningHistory, WarningUpdate
-from services.warnings.queries import OPEN
+from services.warnings.models import (
+    CheckTask,
+    EarlyWarning,
+    Loan,
+    WarningHistory,
+    WarningUpdate,
+    is_open,
+)
 from services.warnings.schemas import SweepResult
 from services.warnings.service import lock_writers
 from services.warnings.tiles import TILE_COLUMNS
@@ -86,7 +92,7 @@ async def _mark_overdue(session: AsyncSession, now: datetime) -> int:
         rows = (
             await session.execute(
                 select(*columns, *TILE_ROW).where(
-                    EarlyWarning.state.in_(OPEN), ~flag, reported.is_(None), deadline < now
+                    is_open(), ~flag, reported.is_(None), deadline < now
                 )
             )
         ).all()
@@ -133,7 +139,7 @@ async def _flag_missing_updates(session: AsyncSession, now: datetime, tz: ZoneIn
     has_update = exists().where(
         and_(WarningUpdate.warning_id == EarlyWarning.id, WarningUpdate.month == label)
     )
-    due = and_(EarlyWarning.state.in_(OPEN), EarlyWarning.raised_at < month_start.astimezone(UTC))
+    due = and_(is_open(), EarlyWarning.raised_at < month_start.astimezone(UTC))
     for where, value in (
         (and_(due, ~has_update, ~EarlyWarning.updates_missing), True),
         (and_(EarlyWarning.updates_missing, ~(due & ~has_update)), False),

@@ -35,10 +35,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from services.warnings.models import EarlyWarning, TileClock, WarningTile
+from services.warnings.models import EarlyWarning, TileClock, WarningTile, is_open
 from services.warnings.tiles import (
     COUNTS,
-    OPEN_STATES,
     TILE_COLUMNS,
     ZERO,
     TileRow,
@@ -204,7 +203,7 @@ _KEPT = (
     .where(TileClock.id == 1)
     .group_by(*_CLOCK, _TILE.c.org)
 )
-_MOVED = select(*_COLUMNS).where(EarlyWarning.state.in_(OPEN_STATES), _pending_in(_RANGES))
+_MOVED = select(*_COLUMNS).where(is_open(), _pending_in(_RANGES))
 _MOVED_IN = _MOVED.where(_in_subtree(EarlyWarning.org))
 _CLOCK_AT = select(TileClock.at).where(TileClock.id == 1).scalar_subquery()
 _REVISIONS = (
@@ -215,7 +214,7 @@ _REVISIONS = (
 _PASSED = (
     select(func.count())
     .where(
-        EarlyWarning.state.in_(OPEN_STATES),
+        is_open(),
         _in_subtree(EarlyWarning.org),
         _pending_in([(_CLOCK_AT, bindparam("now")), (bindparam("now"), _CLOCK_AT)]),
     )
@@ -300,7 +299,7 @@ async def rebuild(session: AsyncSession, now: datetime, soon: timedelta | None =
     def run(s: Session) -> None:
         at = _clock(s, lock="update")
         window = soon if soon is not None else at.soon
-        stmt = select(*_COLUMNS).where(EarlyWarning.state.in_(OPEN_STATES))
+        stmt = select(*_COLUMNS).where(is_open())
         counts = recount((tile_row(r) for r in s.execute(stmt).all()), now, window)
         s.execute(delete(WarningTile))
         if counts:
@@ -334,9 +333,7 @@ async def align(session: AsyncSession, now: datetime, soon: timedelta) -> None:
 async def recount_now(session: AsyncSession, org: str, now: datetime) -> dict[str, tuple[int, ...]]:
     """The counts per node of the subtree from scratch (tests compare `counts_now` to it)."""
     at = await clock(session)
-    stmt = select(*_COLUMNS).where(
-        EarlyWarning.state.in_(OPEN_STATES), subtree(EarlyWarning.org, org)
-    )
+    stmt = select(*_COLUMNS).where(is_open(), subtree(EarlyWarning.org, org))
     rows = (await session.execute(stmt)).all()
     return recount((tile_row(r) for r in rows), now, at.soon)
 
