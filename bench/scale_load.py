@@ -171,12 +171,21 @@ async def load_phase(
 ) -> dict[str, Any]:
     paths = POLL + ((ESCALATIONS,) if has_escalations else ())
     load, rng = Load(), random.Random(5)
-    limits = httpx.Limits(max_connections=4 * args.dashboards, max_keepalive_connections=None)
+    # Idle connections expire before uvicorn's 5 s keep-alive does, so a poll never reuses
+    # one the server is closing (a client artefact, not an answer of the service).
+    limits = httpx.Limits(
+        max_connections=4 * args.dashboards, max_keepalive_connections=None, keepalive_expiry=4
+    )
     proc, job_path = await start_producer(job)
+    assert warnings.proc is not None
+    cpu0 = (cpu_seconds(warnings.proc.pid), cpu_seconds(os.getpid()), time.perf_counter())
     async with httpx.AsyncClient(base_url=warnings.url, limits=limits, timeout=30) as client:
         until = time.perf_counter() + args.seconds
         callers = dashboard_callers(args.dashboards)
         await asyncio.gather(*(dashboard(client, c, paths, until, load, rng) for c in callers))
+    wall = time.perf_counter() - cpu0[2]
+    service_cpu = (cpu_seconds(warnings.proc.pid) - cpu0[0]) / wall
+    client_cpu = (cpu_seconds(os.getpid()) - cpu0[1]) / wall
     produced = await finish_producer(proc, job_path)
     errors = sum(n for k, n in load.statuses.items() if k not in ("200", "304"))
     for sample in load.errors[:5]:
@@ -193,7 +202,18 @@ async def load_phase(
         "poll_p99_ms": percentile(load.polls, 99) if load.polls else None,
         "poll_max_ms": max(load.polls, default=None),
         "events": produced,
+        "service_cpu": round(service_cpu, 2),
+        "client_cpu": round(client_cpu, 2),
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (/proc; 0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def print_load(r: dict[str, Any]) -> None:
@@ -202,7 +222,8 @@ def print_load(r: dict[str, Any]) -> None:
         f"    load: {r['dashboards']} dashboards x {len(r['paths'])} reads every {POLL_S:g} s for "
         f"{r['seconds']:g} s + {r['rate']:g} events/s: {r['polls']} polls, answers "
         f"{r['statuses']}, {r['errors']} errors; per poll p50 {r['poll_p50_ms']:.1f} ms, "
-        f"p99 {r['poll_p99_ms']:.1f} ms, max {r['poll_max_ms']:.1f} ms; events "
+        f"p99 {r['poll_p99_ms']:.1f} ms, max {r['poll_max_ms']:.1f} ms; CPU (cores) of the "
+        f"service {r['service_cpu']}, of the pollers {r['client_cpu']}; events "
         f"{events['seen']:,} of {events['sent']:,} committed, produce -> committed p50 "
         f"{events['p50_ms']:.0f} ms p99 {events['p99_ms']:.0f} ms",
         flush=True,
