@@ -5,11 +5,11 @@
 
 Starts the warnings service and the gateway as uvicorn processes (one worker each, no broker),
 on a throwaway PostgreSQL database of the test server when TEST_POSTGRES_URL is set (else
-SQLite files: embedded SQLite takes the write lock for every transaction, reads included, so
-it serialises them, and 32 reads in flight outrun its 5 s busy timeout: the SQLite run uses 4
-in flight). It loads 300 loans with interest arrears (so the read counts real warnings),
-creates an API key for a viewer at the head office (with a limit of its own high enough not to
-throttle the run), then measures the same read, GET /v1/summary of the warnings service:
+SQLite files, where reads are deferred WAL transactions that take no write lock, so they run
+concurrently as on PostgreSQL). It loads 300 loans with interest arrears (so the read counts
+real warnings), creates an API key for a viewer at the head office (with a limit of its own
+high enough not to throttle the run), then measures the same read, GET /v1/summary of the
+warnings service:
 
 - direct: straight to the service, with the X-Loanrisk-Caller header signed here, as the
   gateway would (re-signed every 20 s);
@@ -240,7 +240,7 @@ def parser() -> argparse.ArgumentParser:
     out = argparse.ArgumentParser(description=__doc__)
     out.add_argument("--quick", action="store_true", help="2 s, 300 requests, 1 round")
     out.add_argument("--seconds", type=float, default=5)
-    out.add_argument("--concurrency", type=int, default=None)
+    out.add_argument("--concurrency", type=int, default=32)
     out.add_argument("--requests", type=int, default=1000)
     out.add_argument("--rounds", type=int, default=2)
     pg = os.environ.get("TEST_POSTGRES_URL", "").strip()
@@ -257,8 +257,6 @@ def run_bench(args: argparse.Namespace) -> list[Row]:
         args.seconds, args.requests, args.rounds = 2.0, 300, 1
     if args.store == "postgres" and not pg:
         raise SystemExit("--store postgres needs TEST_POSTGRES_URL (scripts/postgres.sh start)")
-    if args.concurrency is None:
-        args.concurrency = 32 if args.store == "postgres" else 4
     database = f"bench_gateway_{int(time.time())}"
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp:
         work = Path(tmp)

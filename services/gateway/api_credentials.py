@@ -28,6 +28,7 @@ from services.gateway.schemas import (
     PolicyRead,
 )
 from shared.auth import Forbidden, narrowest
+from shared.db import SAFE_METHODS
 from shared.org import OrgPath
 
 router = APIRouter(prefix="/v1", tags=["gateway"])
@@ -37,8 +38,13 @@ CredentialPath = Annotated[CredentialId, Path()]
 
 @asynccontextmanager
 async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction, committed when the block ends without an error."""
-    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    """One transaction, committed when the block ends without an error; read-only for a GET
+    (on SQLite it then takes no write lock, `shared.db.make_read_sessionmaker`)."""
+    state = request.app.state
+    reads = request.method in SAFE_METHODS
+    maker: async_sessionmaker[AsyncSession] = (
+        state.read_sessionmaker if reads else state.sessionmaker
+    )
     async with maker.begin() as session:
         yield session
 

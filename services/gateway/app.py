@@ -22,7 +22,8 @@ REPLACED_BUILTINS = ("/readyz", "/v1/openapi.json")
 async def gateway_state(app: FastAPI) -> AsyncIterator[None]:
     """One pooled client (G1) and the gatekeeper (G2, G5) for the app's lifetime."""
     settings: Settings = app.state.settings
-    app.state.gatekeeper = Gatekeeper(settings, app.state.sessionmaker)
+    # The gatekeeper only reads (keys, the policy): on SQLite it never waits for a writer.
+    app.state.gatekeeper = Gatekeeper(settings, app.state.read_sessionmaker)
     async with make_client(
         connect_s=settings.connect_timeout_s,
         read_s=settings.read_timeout_s,

@@ -21,7 +21,7 @@ from services.scoring.schemas import (
     SensitivityRead,
 )
 from services.scoring.service import load_model
-from shared.app import get_sessionmaker
+from shared.app import get_read_sessionmaker
 from shared.db import SessionDep
 from shared.errors import InvalidInput
 from shared.events import Id
@@ -135,9 +135,9 @@ async def create_batch(
         with_hash=idempotency_key is not None,
     )
     ratings.check_scope(req, caller)
-    # The model is read in its own short transaction: on SQLite the request's transaction
+    # The model is read in its own read-only transaction: on SQLite the request's transaction
     # holds the write lock, which should not wait for the computation below.
-    async with get_sessionmaker(request)() as reader:
+    async with get_read_sessionmaker(request)() as reader:
         version, model = await load_model(reader, req.model_id, cache)
     now = clock.now()
 
