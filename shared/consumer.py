@@ -36,7 +36,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.errors import database_unavailable
+from shared.errors import ConcurrentChange, database_unavailable
 from shared.events import IncomingEvent, parse_event
 from shared.inbox import apply_once
 from shared.kafka_admin import ensure_topics
@@ -63,6 +63,8 @@ def transient(exc: BaseException) -> bool:
     fails). An unknown database error counts as transient: retrying never loses an event."""
     if isinstance(exc, KafkaError):
         return not isinstance(exc, _SIZE_ERRORS)
+    if isinstance(exc, ConcurrentChange):
+        return True  # another replica's batch changed what this one read: run it again
     if database_unavailable(exc):
         return True
     if isinstance(exc, DBAPIError):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event, text
+from sqlalchemy import BigInteger, DateTime, MetaData, TypeDecorator, bindparam, event, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -215,6 +216,38 @@ def advisory_key(name: str) -> int:
     """A stable signed 64-bit key for `pg_advisory_xact_lock` from a lock name."""
     digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
+    """Hold transaction-scoped locks on these entity keys until the transaction ends,
+    waiting for any other holder (PostgreSQL advisory locks, issue 14). Taken in one sorted
+    sweep, so two transactions that lock up front never deadlock. SQLite needs nothing: its
+    writers are one at a time (BEGIN IMMEDIATE)."""
+    if dialect_name(session) != "postgresql":
+        return
+    ids = sorted({advisory_key(k) for k in keys})
+    if ids:
+        await session.execute(_LOCK_KEYS, {"keys": ids})
+
+
+async def try_lock_keys(session: AsyncSession, keys: Iterable[str]) -> bool:
+    """Take these entity locks now if nobody holds them (never waits); False if any is held
+    elsewhere (the ones taken stay held until the transaction ends)."""
+    if dialect_name(session) != "postgresql":
+        return True
+    ids = sorted({advisory_key(k) for k in keys})
+    if not ids:
+        return True
+    return bool(await session.scalar(_TRY_LOCK_KEYS, {"keys": ids}))
+
+
+# unnest yields the (sorted) array in order: the locks are taken in that order.
+_LOCK_KEYS = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(:keys) AS k").bindparams(
+    bindparam("keys", type_=ARRAY(BigInteger))
+)
+_TRY_LOCK_KEYS = text(
+    "SELECT coalesce(bool_and(pg_try_advisory_xact_lock(k)), true) FROM unnest(:keys) AS k"
+).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
 
 
 async def serialize_writers(session: AsyncSession, name: str) -> None:

@@ -81,6 +81,18 @@ class Unavailable(ServiceError):
     title = "Service unavailable"
 
 
+class ConcurrentChange(Unavailable):
+    """A concurrent transaction changed what this one read before it could lock it (issue 14:
+    the entities a batch touches grew while it ran): nothing was saved; running it again
+    locks the larger set up front. A consumer retries the batch; a request answers 503."""
+
+    title = "Concurrent change"
+
+    def __init__(self, detail: str, *, keys: frozenset[str] = frozenset()) -> None:
+        super().__init__(detail, headers={"Retry-After": "1"})
+        self.keys = keys
+
+
 def problem(
     status: int,
     title: str,

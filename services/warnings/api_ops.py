@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from sqlalchemy import or_, select
 
 from services.warnings import policies, queries, store, sweeps
@@ -184,12 +184,10 @@ async def summary(
 
 
 @router.post("/sweeps/run", response_model=SweepResult, tags=["sweeps"])
-async def run_sweep(
-    session: SessionDep, caller: OperatorDep, now: NowDep, tz: TzDep
-) -> SweepResult:
+async def run_sweep(request: Request, caller: OperatorDep, now: NowDep, tz: TzDep) -> SweepResult:
     """W14: run the sweep now (it also runs on a timer)."""
     del caller
-    return await sweeps.run(session, now=now, tz=tz)
+    return await sweeps.sweep(request.app.state.sessionmaker, now=now, tz=tz)
 
 
 @router.get("/check-tasks", response_model=list[CheckTaskRead], tags=["sweeps"])

@@ -20,6 +20,7 @@ from services.warnings.models import ParkedEvent
 from services.warnings.signals import Signal, exposure, signal_for
 from services.warnings.store import LoanRow, WarningRow
 from services.warnings.vocabulary import WarningCategory
+from shared.errors import ConcurrentChange
 from shared.events import BorrowerGroupLinked, Event, LoanDisbursed
 
 
@@ -31,13 +32,59 @@ class Raised:
     change: str
 
 
+def borrower_key(borrower_id: str) -> str:
+    """The entity lock of a borrower: its loans, its warnings and its loans' (issue 14)."""
+    return f"warnings.borrower:{borrower_id}"
+
+
+def loan_key(loan_id: str) -> str:
+    """The entity lock of a loan id: its row and the events parked for it (W18)."""
+    return f"warnings.loan:{loan_id}"
+
+
+async def entity_keys(
+    session: AsyncSession, *, loan_ids: Collection[str], borrowers: Collection[str],
+    group_ids: Collection[str] = (),
+) -> set[str]:  # fmt: skip
+    """The entities a batch about these loans, borrowers and groups may write, read before
+    any lock: the loans, their borrowers, and every member of the borrowers' groups (W1e
+    spreads to them) two links deep (`_rejoin` spreads the members' warnings to their own
+    groups). What the batch finally writes is checked against it (`BatchState.check_locked`)."""
+    owners = set(borrowers) | set((await store.borrowers_of_loans(session, loan_ids)).values())
+    members = set().union(*(await store.group_members(session, owners, group_ids)).values())
+    second = set().union(*(await store.group_members(session, members - owners, ())).values())
+    keys = {loan_key(x) for x in loan_ids}
+    keys |= {borrower_key(b) for b in owners | members | second}
+    return keys
+
+
+def event_entities(events: Sequence[Event]) -> dict[str, set[str]]:
+    """The loan ids, borrower ids and group ids a batch of events names."""
+    groups = {e.body.group_id for e in events if isinstance(e, BorrowerGroupLinked)}
+    groups |= {e.body.group_id for e in events if isinstance(e, LoanDisbursed) and e.body.group_id}
+    return {
+        "loan_ids": {e.loan_id for e in events if e.loan_id},
+        "borrowers": {e.borrower_id for e in events if e.borrower_id},
+        "group_ids": groups,
+    }
+
+
 class BatchState:
     """What one batch of events needs in memory, loaded once per batch."""
 
     def __init__(
-        self, session: AsyncSession, *, rules: policies.Policies, tz: ZoneInfo, now: datetime
+        self,
+        session: AsyncSession,
+        *,
+        rules: policies.Policies,
+        tz: ZoneInfo,
+        now: datetime,
+        locked: frozenset[str] | None = None,
     ) -> None:
         self.session, self.rules, self.tz, self.now = session, rules, tz, now
+        # The entity locks this transaction holds (issue 14); None: writers are one at a time
+        # anyway (SQLite), nothing to check.
+        self.locked = locked
         self.loans: dict[str, LoanRow] = {}
         self.loans_by_borrower: dict[str, list[LoanRow]] = {}
         self.new_loans: dict[str, LoanRow] = {}
@@ -168,6 +215,23 @@ class BatchState:
             with self.session.no_autoflush:  # rows parked in this batch stay pending (W18)
                 await self._load(set(), full=(), spreading={borrower_id})
         return self.groups_of.get(borrower_id, set())
+
+    def check_locked(self) -> None:
+        """Issue 14: before writing, every borrower whose warnings this batch writes must be
+        locked (it was read under its lock); else a concurrent change may have been missed:
+        `ConcurrentChange` names the missing keys, and the batch runs again with them."""
+        if self.locked is None:
+            return
+        written = [*self.new_warnings, *self.changed_warnings.values()]
+        needed = {
+            borrower_key(w.borrower_id) if w.borrower_id else loan_key(w.loan_id or w.subject)
+            for w in written
+        }
+        missing = frozenset(needed - self.locked)
+        if missing:
+            raise ConcurrentChange(
+                f"the batch reached {len(missing)} entities it had not locked", keys=missing
+            )
 
     def _remember(self, warning: WarningRow) -> None:
         if (warning.kind, warning.subject) in self.open:

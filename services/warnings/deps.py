@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Path, Request
 
 from services.warnings.models import EarlyWarning
-from services.warnings.service import lock_writers
+from services.warnings.service import lock_warning
 from shared.auth import Caller, Role, allow
 from shared.db import SessionDep
 from shared.errors import NotFound
@@ -69,11 +69,17 @@ async def warning_to_change(
     caller: ReaderDep,
     warning_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
 ) -> EarlyWarning:
-    """The warning a lifecycle action changes: loaded after taking the writers' lock (before
-    any row lock, so it never deadlocks with an event batch), as it is now (W10-W12)."""
-    await lock_writers(session)
-    warning = await session.get(EarlyWarning, warning_id, with_for_update=True)
-    if warning is None or not caller.sees(warning.org):
+    """The warning a lifecycle action changes (W10-W12), as it is now: its entity locks are
+    taken first (as event batches about its borrower and loan take them, so the two never
+    interleave nor deadlock), then the row is read again under its row lock."""
+    found = await session.get(EarlyWarning, warning_id)
+    if found is None or not caller.sees(found.org):
+        raise NotFound(f"warning {warning_id} does not exist")
+    await lock_warning(session, found.loan_id, found.borrower_id)
+    warning = await session.get(
+        EarlyWarning, warning_id, with_for_update=True, populate_existing=True
+    )
+    if warning is None:
         raise NotFound(f"warning {warning_id} does not exist")
     return warning
 

@@ -8,11 +8,11 @@ new rows in bulk. Events of a loan not known yet are parked and applied when it 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -20,7 +20,14 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.warnings import policies, store, tiles_store
-from services.warnings.batch_state import BatchState, Raised
+from services.warnings.batch_state import (
+    BatchState,
+    Raised,
+    borrower_key,
+    entity_keys,
+    event_entities,
+    loan_key,
+)
 from services.warnings.deadlines import compute_deadlines
 from services.warnings.models import ParkedEvent, ProcessedEvent, WarningHistory
 from services.warnings.publish import publish
@@ -29,7 +36,8 @@ from services.warnings.signals import Signal, exposure, signal_for
 from services.warnings.store import LoanRow, WarningRow, tile_row_of
 from services.warnings.vocabulary import WarningCategory, WarningKind, WarningLevel
 from shared.clock import Clock
-from shared.db import serialize_writers
+from shared.db import dialect_name, lock_keys
+from shared.errors import ConcurrentChange
 from shared.events import (
     BorrowerGroupLinked,
     Event,
@@ -48,11 +56,39 @@ PROCESSED_TABLE: Table = ProcessedEvent.__table__  # type: ignore[assignment]
 SYSTEM = "system"
 
 
-async def lock_writers(session: AsyncSession) -> None:
-    """W4/W18: one warning-writing transaction at a time (PostgreSQL advisory lock; SQLite's
-    BEGIN IMMEDIATE already does it): a batch reads the open warnings it then raises or
-    escalates, so two at once would both raise the same warning or deadlock on escalations."""
-    await serialize_writers(session, "warnings.writers")
+T = TypeVar("T")
+ATTEMPTS = 5
+
+
+async def under_entity_locks(
+    session: AsyncSession, keys: set[str], attempt: Callable[[frozenset[str] | None], Awaitable[T]]
+) -> T:
+    """Issue 14: run `attempt` holding the entity locks of `keys` (W4/W18: a batch reads the
+    open warnings it then raises or escalates, so two writers of one borrower must not
+    interleave; writers of different borrowers run side by side). The locks are taken in one
+    sorted sweep; if the attempt reaches entities beyond them (`ConcurrentChange`) its work is
+    rolled back to a savepoint, those are locked too and it runs again, reading afresh. Two
+    transactions growing their sets into each other is a deadlock PostgreSQL breaks (40P01:
+    retried by the consumer, a 503 to retry over HTTP). SQLite: writers are one at a time."""
+    if dialect_name(session) != "postgresql":
+        return await attempt(None)
+    held = frozenset(keys)
+    await lock_keys(session, held)
+    for _ in range(ATTEMPTS):
+        try:
+            async with session.begin_nested():
+                return await attempt(held)
+        except ConcurrentChange as exc:
+            await lock_keys(session, exc.keys - held)
+            held |= exc.keys
+    raise ConcurrentChange(f"the batch kept reaching new entities after {ATTEMPTS} attempts")
+
+
+async def lock_warning(session: AsyncSession, loan_id: str | None, borrower_id: str | None) -> None:
+    """A lifecycle action's entity locks (W10-W12): its borrower's and its loan's, as event
+    batches about them take them."""
+    keys = {borrower_key(borrower_id)} if borrower_id else set()
+    await lock_keys(session, keys | ({loan_key(loan_id)} if loan_id else set()))
 
 
 class BatchApplier(BatchState):
@@ -69,6 +105,7 @@ class BatchApplier(BatchState):
 
     async def flush(self) -> None:
         """Write what the batch decided (new warnings, changes, history) to the session."""
+        self.check_locked()
         await self.session.flush()  # parked events (ORM rows) first
         new_ids = {w.id for w in self.new_warnings}
         await store.insert_warnings(self.session, self.new_warnings)
@@ -376,7 +413,6 @@ def event_handler(tz: ZoneInfo, clock: Clock, outbox: Outbox | None = None) -> H
     cached: dict[tuple[tuple[str, int, datetime], ...], policies.Policies] = {}
 
     async def handle(session: AsyncSession, events: Sequence[Event]) -> None:
-        await lock_writers(session)  # the Kafka consumer claimed the ids first: lock now
         # Policies change rarely: parse them again only when a stored version changed.
         versions = await store.policy_versions(session)
         rules = cached.get(versions)
@@ -384,9 +420,16 @@ def event_handler(tz: ZoneInfo, clock: Clock, outbox: Outbox | None = None) -> H
             rules = await policies.load(session)
             cached.clear()
             cached[versions] = rules
-        applier = BatchApplier(session, rules=rules, tz=tz, now=clock.now())
-        await applier.apply(events)
-        await session.flush()
+        now = clock.now()
+
+        async def attempt(locked: frozenset[str] | None) -> BatchApplier:
+            applier = BatchApplier(session, rules=rules, tz=tz, now=now, locked=locked)
+            await applier.apply(events)
+            await session.flush()
+            return applier
+
+        keys = await entity_keys(session, **event_entities(events))
+        applier = await under_entity_locks(session, keys, attempt)
         changes = [(c.warning, c.change) for c in applier.changes]
         await publish(outbox, session, changes, applier.now)
 
@@ -398,7 +441,8 @@ def ingest_handler(consumer_group: str, tz: ZoneInfo, clock: Clock) -> Handler:
     handle = event_handler(tz, clock)
 
     async def ingest(session: AsyncSession, events: Sequence[Event]) -> None:
-        await lock_writers(session)  # before the claim: a repeat waits, then finds it claimed
+        # A repeat of an event being applied by a concurrent request waits on the claim (the
+        # processed-event key), then finds it claimed.
         await apply_once(session, PROCESSED_TABLE, consumer_group, events, handle)
 
     return ingest

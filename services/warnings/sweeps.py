@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.warnings import policies, store, tiles_store
 from services.warnings.deadlines import LoanMaturity, YearMonth, pre_maturity_check_tasks
@@ -30,7 +30,6 @@ from services.warnings.models import (
     is_open,
 )
 from services.warnings.schemas import SweepResult
-from services.warnings.service import lock_writers
 from services.warnings.tiles import TILE_COLUMNS
 
 log = logging.getLogger("warnings.sweeps")
@@ -39,8 +38,6 @@ TILE_ROW = [getattr(EarlyWarning, name) for name in TILE_COLUMNS]
 
 async def run(session: AsyncSession, *, now: datetime, tz: ZoneInfo) -> SweepResult:
     """One W14 pass: (a) check tasks, (b) overdue marking, (c) missing monthly updates."""
-    await lock_writers(session)
-    await tiles_store.advance(session, now)  # the tiles' clock follows the sweep (issue 13)
     rules = await policies.load(session)
     created = await _check_tasks(session, now, tz, rules.deadlines.days_before_maturity)
     marked = await _mark_overdue(session, now)
@@ -89,27 +86,31 @@ async def _mark_overdue(session: AsyncSession, now: datetime) -> int:
         reported = getattr(EarlyWarning, f"{step}_reported_at")
         flag = getattr(EarlyWarning, f"{step}_overdue")
         columns = [EarlyWarning.id, EarlyWarning.level, EarlyWarning.state, deadline]
+        due = (is_open(), ~flag, reported.is_(None), deadline < now)
+        # Row locks in id order (no global lock, issue 14): concurrent batches and lifecycle
+        # actions change the rows meanwhile; the update re-checks under the locks.
+        ids = list(
+            await session.scalars(
+                select(EarlyWarning.id).where(*due).order_by(EarlyWarning.id).with_for_update()
+            )
+        )
+        if not ids:
+            continue
         rows = (
             await session.execute(
-                select(*columns, *TILE_ROW).where(
-                    is_open(), ~flag, reported.is_(None), deadline < now
-                )
+                update(EarlyWarning)
+                .where(EarlyWarning.id.in_(ids), *due)
+                .values({flag: True, "updated_at": now, "revision": EarlyWarning.revision + 1})
+                .returning(*columns, *TILE_ROW)
+                .execution_options(synchronize_session=False)
             )
         ).all()
-        if not rows:
-            continue
-        await session.execute(
-            update(EarlyWarning)
-            .where(EarlyWarning.id.in_([r.id for r in rows]))
-            .values({flag: True, "updated_at": now, "revision": EarlyWarning.revision + 1})
-            .execution_options(synchronize_session=False)
-        )
         for r in rows:
-            before = tiles_store.tile_row(r[len(columns) :])
+            after = tiles_store.tile_row(r[len(columns) :])  # RETURNING: the row as updated
             if step == "branch":
-                after = replace(before, branch_overdue=True)
+                before = replace(after, branch_overdue=False)
             else:
-                after = replace(before, head_office_overdue=True)
+                before = replace(after, head_office_overdue=False)
             tiles_store.note(session, before, after)
         await store.insert_rows(
             session,
@@ -159,6 +160,18 @@ async def _flag_missing_updates(session: AsyncSession, now: datetime, tz: ZoneIn
     )
 
 
+async def sweep(
+    maker: async_sessionmaker[AsyncSession], *, now: datetime, tz: ZoneInfo
+) -> SweepResult:
+    """The tiles' clock moved to `now` (issue 13), then one W14 pass, each in its own
+    transaction: moving the clock locks it, which writers read at commit, so it is not held
+    while the pass locks warning rows those writers may hold (no lock cycle)."""
+    async with maker() as session, session.begin():
+        await tiles_store.advance(session, now)
+    async with maker() as session, session.begin():
+        return await run(session, now=now, tz=tz)
+
+
 @asynccontextmanager
 async def run_periodically(app: FastAPI) -> AsyncIterator[None]:
     """Run the sweep every `sweep_interval_s` seconds while the app runs (0: never)."""
@@ -171,8 +184,9 @@ async def run_periodically(app: FastAPI) -> AsyncIterator[None]:
         while True:
             await asyncio.sleep(interval)
             try:
-                async with app.state.sessionmaker() as session, session.begin():
-                    result = await run(session, now=app.state.clock.now(), tz=app.state.tz)
+                result = await sweep(
+                    app.state.sessionmaker, now=app.state.clock.now(), tz=app.state.tz
+                )
                 log.info("sweep", extra=result.model_dump())
             except Exception:  # a failed pass is logged and retried at the next tick
                 log.exception("sweep failed")

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.warnings import policies, store
+from services.warnings.batch_state import entity_keys
 from services.warnings.deadlines import YearMonth, head_office_deadline
 from services.warnings.models import EarlyWarning, WarningHistory, WarningReport, WarningUpdate
 from services.warnings.publish import AnyWarning
@@ -24,7 +25,7 @@ from services.warnings.schemas import (
     UpdateCreate,
     WarningCreate,
 )
-from services.warnings.service import BatchApplier, Subject, lock_writers
+from services.warnings.service import BatchApplier, Subject, under_entity_locks
 from services.warnings.signals import Signal
 from services.warnings.store import WarningRow
 from services.warnings.vocabulary import (
@@ -251,18 +252,27 @@ async def raise_by_hand(
         raise InvalidInput(
             f"a {kind.value} warning is about a borrower", pointer="/borrower_id", rule="W9"
         )
-    await lock_writers(session)
-    applier = BatchApplier(session, rules=await policies.load(session), tz=tz, now=now)
-    subject = await _subject(session, applier, body)
+    rules = await policies.load(session)
     discovered = _when(body.discovered_at, now, pointer="/discovered_at", rule="W9")
     signal = Signal(kind, WarningLevel(body.level), discovered, body.detail or "raised by hand")
     source = "head_office" if caller.org == "HO" else "manual"
-    try:
-        await applier.signal(signal, subject, source=source, actor=caller.subject)
-    except RuleInputError as exc:
-        raise InvalidInput(exc.detail, pointer=f"/{exc.field}", rule=exc.rule) from None
-    await applier.flush()
-    warning = applier.open[(kind.value, subject.loan_id or subject.borrower_id)]
+
+    async def attempt(locked: frozenset[str] | None) -> BatchApplier:
+        applier = BatchApplier(session, rules=rules, tz=tz, now=now, locked=locked)
+        subject = await _subject(session, applier, body)
+        try:
+            await applier.signal(signal, subject, source=source, actor=caller.subject)
+        except RuleInputError as exc:
+            raise InvalidInput(exc.detail, pointer=f"/{exc.field}", rule=exc.rule) from None
+        await applier.flush()
+        return applier
+
+    loans = [body.loan_id] if body.loan_id else []
+    borrowers = [body.borrower_id] if body.borrower_id else []
+    keys = await entity_keys(session, loan_ids=loans, borrowers=borrowers)
+    applier = await under_entity_locks(session, keys, attempt)
+    key = body.loan_id if body.loan_id and kind not in _BORROWER_KINDS else body.borrower_id
+    warning = applier.open[(kind.value, key or "")]
     return warning, [(c.warning, c.change) for c in applier.changes]
 
 
