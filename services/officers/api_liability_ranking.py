@@ -1,6 +1,8 @@
 """The O22/O23 county ranking over the loan ledger: each officer's responsible NPL balance
 (management responsible loans counted by O22), ranked per county, with collection duty and
-yellow cards (O23). Computed on request from the ledger; stores nothing."""
+yellow cards (O23). Issue 13: read from the balances `ranking_state` keeps (O(officers), not
+O(loans)); the ETag comes from the kept state's revision, so an unchanged answer is a 304
+before anything is built, and the last built pages are kept by their ETag."""
 
 from __future__ import annotations
 
@@ -8,21 +10,29 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+import orjson
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import policies
+from services.officers import policies, ranking_state
 from services.officers.api_common import ReaderDep, RuleRoute, TodayDep, rule
-from services.officers.liability_ranking import rank_counties
-from services.officers.models import CollectionAssignment
+from services.officers.liability import CountyEntry, eliminate
+from services.officers.liability_policy import LiabilityPolicy
+from services.officers.liability_ranking import counties, recount
+from services.officers.models import CollectionAssignment, Officer
+from services.officers.ranking_state import Kept, params_of
+from services.officers.run_inputs import sub_branch_of
 from shared.auth import narrowest
 from shared.db import SessionDep
+from shared.etag import make_etag, not_modified
 from shared.org import is_within
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
 FEN = Decimal("0.01")
+ZERO = Decimal(0)
+PAGES_KEPT = 32  # built pages kept by ETag (one per polled scope / county / year)
 
 
 class RankingPolicyRead(BaseModel):
@@ -55,20 +65,53 @@ class LiabilityRankingRead(BaseModel):
     officers: list[RankedOfficerRead]
 
 
-async def _open_assignments(session: AsyncSession, ids: list[str]) -> dict[str, date]:
+async def _open_assignments(session: AsyncSession) -> dict[str, date]:
     """O5: the end date of each officer's latest open collection assignment."""
-    out: dict[str, date] = {}
-    for start in range(0, len(ids), 900):
-        stmt = (
-            select(CollectionAssignment)
-            .where(
-                CollectionAssignment.officer_id.in_(ids[start : start + 900]),
-                CollectionAssignment.status == "open",
-            )
-            .order_by(CollectionAssignment.start_date, CollectionAssignment.id)
-        )
-        out.update({a.officer_id: a.end_date for a in await session.scalars(stmt)})
+    stmt = (
+        select(CollectionAssignment.officer_id, CollectionAssignment.end_date)
+        .where(CollectionAssignment.status == "open")
+        .order_by(CollectionAssignment.start_date, CollectionAssignment.id)
+    )
+    return {str(o): end for o, end in (await session.execute(stmt)).all()}
+
+
+async def _officers(session: AsyncSession, county: str | None) -> dict[str, tuple[str, ...]]:
+    """Officers whose sub-branch has a county (only `county`'s): id -> (name, org, status,
+    county), read as plain rows (10,000 officers: no ORM objects)."""
+    where_of = await counties(session)
+    stmt = select(Officer.id, Officer.name, Officer.org_id, Officer.status).order_by(Officer.id)
+    out: dict[str, tuple[str, ...]] = {}
+    for officer_id, name, org_id, status in (await session.execute(stmt)).all():
+        sub = sub_branch_of(org_id)
+        where = where_of.get(sub) if sub else None
+        if where is not None and (county is None or where == county):
+            out[officer_id] = (name, org_id, status, where)
     return out
+
+
+async def _kept_for(request: Request, session: AsyncSession, today: date, year: int) -> Kept:
+    """The kept balances' state, moved to today (the first read of a day) or rebuilt (a new
+    O22 parameter set for this year) first: a writer transaction of its own, after this
+    read's transaction ends (nothing written in it)."""
+    kept = await ranking_state.state(session)
+    if kept.on == today and (year != today.year or await _same_params(session, kept, year)):
+        return kept
+    await session.rollback()
+    async with request.app.state.sessionmaker() as writer, writer.begin():
+        await ranking_state.align(writer, today)
+    return await ranking_state.state(session)
+
+
+async def _same_params(session: AsyncSession, kept: Kept, year: int) -> bool:
+    return kept.params == params_of(await policies.liability_policy(session, year))
+
+
+def _pages(request: Request) -> dict[str, bytes]:
+    """The built pages of this process by ETag (a strong validator of everything shown)."""
+    pages: dict[str, bytes] | None = getattr(request.app.state, "ranking_pages", None)
+    if pages is None:
+        pages = request.app.state.ranking_pages = {}
+    return pages
 
 
 @router.get(
@@ -78,52 +121,113 @@ async def _open_assignments(session: AsyncSession, ids: list[str]) -> dict[str, 
     openapi_extra=rule("O23"),
 )
 async def liability_ranking(
+    request: Request,
     session: SessionDep,
     caller: ReaderDep,
     today: TodayDep,
     org: Annotated[str | None, Query(max_length=140)] = None,
     county: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
-) -> LiabilityRankingRead:
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
     """O22/O23: each officer's responsible NPL balance from the ledger, ranked per county
     (over the whole county), the largest `bottom_count` to collection duty, a yellow card
-    above `yellow_card_balance`; lists the officers of the caller's (or `org`'s) subtree."""
+    above `yellow_card_balance`; lists the officers of the caller's (or `org`'s) subtree.
+    Kept balances (issue 13); `ETag`, and 304 on `If-None-Match`, for polling."""
     scope = narrowest(caller, org)
-    policy = await policies.liability_policy(session, year or today.year)
-    ranking = await rank_counties(session, on=today, policy=policy, scope=scope, county=county)
-    officers = ranking.officers
-    listed = {i for i, (o, _c) in officers.items() if is_within(o.org_id, scope)}
-    until = await _open_assignments(session, sorted(listed))
-    rows = []
-    for r in ranking.results:
-        if r.officer_id not in listed:
-            continue
-        o = officers[r.officer_id][0]
-        rows.append(
-            RankedOfficerRead(
-                officer_id=o.id,
-                name=o.name,
-                org=o.org_id,
-                county=r.county,
-                npl_balance=r.npl_balance.quantize(FEN),
-                rank=r.rank,
-                collection_duty=r.collection_duty,
-                yellow_card=r.yellow_card,
-                reasons=list(r.reasons),
-                status=o.status,
-                collection_until=until.get(o.id),
-            )
+    the_year = year or today.year
+    kept = await _kept_for(request, session, today, the_year)
+    stored = await policies.current(session, policies.PolicyKind.LIABILITY, the_year)
+    policy = LiabilityPolicy.from_dict(stored.body)
+    tag: str | None = None
+    if kept.serves(today, policy):
+        tag = make_etag(
+            "liability-ranking",
+            kept.generation,
+            kept.revision,
+            today,
+            scope,
+            county,
+            the_year,
+            stored.version,
         )
-    return LiabilityRankingRead(
-        year=year or today.year,
-        on=today,
-        org=scope,
+        if (unchanged := not_modified(if_none_match, tag)) is not None:
+            return unchanged
+        pages = _pages(request)
+        if (body := pages.get(tag)) is not None:
+            return Response(body, media_type="application/json", headers={"ETag": tag})
+        balances = await ranking_state.balances(session)
+    else:
+        # Another year's O22 parameters than the kept ones: counted from scratch, no ETag.
+        balances = await recount(session, today, policy)
+    body = await _build(
+        session,
+        today=today,
+        year=the_year,
+        scope=scope,
         county=county,
-        policy=RankingPolicyRead(
-            npl_overdue_days=policy.npl_overdue_days,
-            disposal_grace_days=policy.disposal_grace_days,
-            bottom_count=policy.bottom_count,
-            yellow_card_balance=policy.yellow_card_balance,
-        ),
-        officers=rows,
+        policy=policy,
+        balances=balances,
     )
+    if tag is None:
+        return Response(body, media_type="application/json")
+    if len(pages) >= PAGES_KEPT:
+        pages.pop(next(iter(pages)))
+    pages[tag] = body
+    return Response(body, media_type="application/json", headers={"ETag": tag})
+
+
+async def _build(
+    session: AsyncSession,
+    *,
+    today: date,
+    year: int,
+    scope: str,
+    county: str | None,
+    policy: LiabilityPolicy,
+    balances: dict[str, Decimal],
+) -> bytes:
+    """The ranking document (`LiabilityRankingRead`'s JSON), O(officers)."""
+    officers = await _officers(session, county)
+    wanted = {c for _n, o, _s, c in officers.values() if is_within(o, scope)}
+    entries = [
+        CountyEntry(i, c, balances.get(i, ZERO))
+        for i, (_n, _o, _s, c) in officers.items()
+        if c in wanted
+    ]
+    until = await _open_assignments(session)
+    rows = []
+    for r in eliminate(entries, policy):
+        name, org_id, status, _c = officers[r.officer_id]
+        if not is_within(org_id, scope):
+            continue
+        end = until.get(r.officer_id)
+        rows.append(
+            {
+                "officer_id": r.officer_id,
+                "name": name,
+                "org": org_id,
+                "county": r.county,
+                "npl_balance": str(r.npl_balance.quantize(FEN)),
+                "rank": r.rank,
+                "collection_duty": r.collection_duty,
+                "yellow_card": r.yellow_card,
+                "reasons": list(r.reasons),
+                "status": status,
+                "collection_until": None if end is None else end.isoformat(),
+            }
+        )
+    document = {
+        "year": year,
+        "on": today.isoformat(),
+        "org": scope,
+        "county": county,
+        "policy": {
+            "npl_overdue_days": policy.npl_overdue_days,
+            "disposal_grace_days": policy.disposal_grace_days,
+            "bottom_count": policy.bottom_count,
+            "yellow_card_balance": str(policy.yellow_card_balance),
+        },
+        "officers": rows,
+    }
+    return orjson.dumps(document)

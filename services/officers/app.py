@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.officers import (
     api,
@@ -23,16 +29,53 @@ from services.officers import (
     api_runs,
     consumer,
     grading_jobs,
+    ranking_state,
 )
 from services.officers.config import Settings
 from shared.app import ServiceSpec, build_app
 from shared.consumer import consumer_running
 
+log = logging.getLogger("officers.app")
+
+
+async def align_ranking(app: FastAPI) -> None:
+    """Issue 13: move the kept county ranking to the bank's today (its own transaction)."""
+    today = datetime.now(ZoneInfo(app.state.settings.time_zone)).date()
+    try:
+        async with app.state.sessionmaker() as session, session.begin():
+            await ranking_state.align(session, today)
+    except (OSError, SQLAlchemyError):  # the first ranking read of the day aligns it then
+        log.warning("kept ranking not aligned: database unavailable", exc_info=True)
+
+
+async def _align_daily(app: FastAPI) -> None:
+    zone = ZoneInfo(app.state.settings.time_zone)
+    while True:
+        now = datetime.now(zone)
+        midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), zone)
+        await asyncio.sleep((midnight - now).total_seconds() + 1)
+        await align_ranking(app)
+
+
+@asynccontextmanager
+async def kept_ranking(app: FastAPI) -> AsyncIterator[None]:
+    """The kept county ranking aligned at start-up and just after each midnight, so the
+    first read of a day finds it current."""
+    await align_ranking(app)
+    task = asyncio.create_task(_align_daily(app), name="officers-ranking-daily")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Officers start/stop: the grading job runner and the loan ledger consumer."""
-    async with grading_jobs.lifespan(app), consumer.run_consumer(app):
+    """Officers start/stop: the kept ranking's date, the grading job runner and the loan
+    ledger consumer."""
+    async with kept_ranking(app), grading_jobs.lifespan(app), consumer.run_consumer(app):
         yield
 
 

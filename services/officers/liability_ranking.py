@@ -1,20 +1,27 @@
 """O22/O23 county ranking over the ledger: each officer's responsible NPL balance, ranked in
-its county by `liability.eliminate`. Used by the ranking route and the stored duty runs."""
+its county by `liability.eliminate`. Used by the ranking route and the stored duty runs.
+
+The balances are the kept ones of `ranking_state` when they are O22 on the date asked for
+under the policy asked for (issue 13: O(officers)); otherwise, and for the tests' recount,
+`recount` counts every ledger loan from scratch (`books`)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.officers import ranking_state
 from services.officers.ledger import loan_state
 from services.officers.liability import (
     CountyEntry,
     EliminationResult,
     LoanState,
+    count_npl,
     eliminate,
     responsible_npl_balance,
 )
@@ -25,6 +32,8 @@ from services.officers.models_responsibility import OrgHead
 from services.officers.responsibility import effective_management
 from services.officers.run_inputs import sub_branch_of
 from shared.org import is_within
+
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -66,11 +75,44 @@ async def books(session: AsyncSession, on: date) -> dict[str, list[LoanState]]:
     return out
 
 
-async def rank_counties(
-    session: AsyncSession, *, on: date, policy: LiabilityPolicy, scope: str, county: str | None
-) -> CountyRanking:
-    """O23: rank, over the whole county, every county with an officer in `scope` (or only
-    `county`) by responsible NPL balance on `on`."""
+async def recount(session: AsyncSession, on: date, policy: LiabilityPolicy) -> dict[str, Decimal]:
+    """O22 from scratch: every officer's responsible NPL balance on `on` (officers with a
+    counted loan only): the reference the kept balances must equal."""
+    return {
+        officer_id: responsible_npl_balance(loans, policy)
+        for officer_id, loans in (await books(session, on)).items()
+        if any(count_npl(loan, policy).counted for loan in loans)
+    }
+
+
+async def npl_balances(
+    session: AsyncSession, on: date, policy: LiabilityPolicy
+) -> dict[str, Decimal]:
+    """Every officer's O22 responsible NPL balance on `on`: the kept ones when they serve
+    that date and policy, else the recount."""
+    if (await ranking_state.state(session)).serves(on, policy):
+        return await ranking_state.balances(session)
+    return await recount(session, on, policy)
+
+
+def rank(
+    officers: dict[str, tuple[Officer, str]],
+    balances: dict[str, Decimal],
+    policy: LiabilityPolicy,
+    scope: str,
+) -> list[EliminationResult]:
+    """O23 over the whole of every county with an officer in `scope`."""
+    wanted = {c for o, c in officers.values() if is_within(o.org_id, scope)}
+    entries = [
+        CountyEntry(i, c, balances.get(i, ZERO)) for i, (_o, c) in officers.items() if c in wanted
+    ]
+    return eliminate(entries, policy)
+
+
+async def placed_officers(
+    session: AsyncSession, county: str | None
+) -> dict[str, tuple[Officer, str]]:
+    """The officers whose sub-branch has a county (only `county`'s), with it, by id."""
     where_of = await counties(session)
     officers: dict[str, tuple[Officer, str]] = {}
     for o in await session.scalars(select(Officer).order_by(Officer.id)):
@@ -78,11 +120,14 @@ async def rank_counties(
         where = where_of.get(sub) if sub else None
         if where is not None and (county is None or where == county):
             officers[o.id] = (o, where)
-    wanted = {c for o, c in officers.values() if is_within(o.org_id, scope)}
-    book = await books(session, on)
-    entries = [
-        CountyEntry(i, c, responsible_npl_balance(book.get(i, ()), policy))
-        for i, (_o, c) in officers.items()
-        if c in wanted
-    ]
-    return CountyRanking(officers, eliminate(entries, policy))
+    return officers
+
+
+async def rank_counties(
+    session: AsyncSession, *, on: date, policy: LiabilityPolicy, scope: str, county: str | None
+) -> CountyRanking:
+    """O23: rank, over the whole county, every county with an officer in `scope` (or only
+    `county`) by responsible NPL balance on `on`."""
+    officers = await placed_officers(session, county)
+    balances = await npl_balances(session, on, policy)
+    return CountyRanking(officers, rank(officers, balances, policy, scope))

@@ -8,7 +8,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, false, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    false,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.officers.models import Base
@@ -38,6 +49,47 @@ class LedgerLoan(Base):
     first_responsible: Mapped[str | None] = mapped_column(String(64), index=True)
     management_responsible: Mapped[str | None] = mapped_column(String(64), index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    # Issue 13, kept by `ranking_state` (never set by hand): the loan's O22 contribution on the
+    # kept ranking's date - the officer it counts for (None: not counted, or nobody's) and
+    # the balance counted, in fen - and the next day its verdict can change with the date.
+    npl_officer: Mapped[str | None] = mapped_column(String(64))
+    npl_fen: Mapped[int | None] = mapped_column(BigInteger)
+    npl_next_change: Mapped[date | None] = mapped_column(Date, index=True)
+
+
+class OfficerNpl(Base):
+    """Issue 13: an officer's O22 responsible NPL balance (management loans, with the O17
+    office-head fallback) on the kept date, kept by every write that changes it."""
+
+    __tablename__ = "officer_npl"
+
+    officer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    npl_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    loans: Mapped[int] = mapped_column(Integer, default=0)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NplState(Base):
+    """Issue 13: the one row saying which date and O22 parameters the kept balances are
+    counted with (`on_date` None: not built yet), and their generation (a rebuild adds one)."""
+
+    __tablename__ = "npl_state"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    on_date: Mapped[date | None] = mapped_column(Date)
+    npl_overdue_days: Mapped[int] = mapped_column(Integer)
+    disposal_grace_days: Mapped[int] = mapped_column(Integer)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NplRevision(Base):
+    """Issue 13: change counters of what the county ranking shows, a few shards so writers
+    rarely wait on each other; their sum is part of the ranking's ETag."""
+
+    __tablename__ = "npl_revision"
+
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class LoanResponsibility(Base):
