@@ -15,7 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared import errors, openapi
 from shared.config import BaseServiceSettings
-from shared.db import make_engine, make_read_sessionmaker, make_sessionmaker, ping
+from shared.db import (
+    make_engine,
+    make_read_engine,
+    make_read_sessionmaker,
+    make_sessionmaker,
+    ping,
+)
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
 from shared.transport import EmbeddedSink, EventSink, Handler, KafkaSink, make_producer
 
@@ -53,12 +59,14 @@ def build_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, spec.name)
         engine: AsyncEngine | None = None
+        read_engine: AsyncEngine | None = None
         producer = None
         if spec.uses_database:
             engine = make_engine(settings.resolved_database_url())
             app.state.engine = engine
             app.state.sessionmaker = make_sessionmaker(engine)
-            app.state.read_sessionmaker = make_read_sessionmaker(engine)
+            read_engine = make_read_engine(engine)
+            app.state.read_sessionmaker = make_read_sessionmaker(read_engine)
         if settings.kafka_bootstrap_servers:
             producer = make_producer(
                 settings.kafka_bootstrap_servers, settings.kafka_client_id or spec.name
@@ -82,6 +90,9 @@ def build_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
         finally:
             if producer is not None:
                 await producer.stop()
+            if read_engine is not None and engine is not None:
+                if read_engine.sync_engine is not engine.sync_engine:
+                    await read_engine.dispose()
             if engine is not None:
                 await engine.dispose()
 

@@ -152,15 +152,31 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def make_read_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine read-only sessions use. SQLite: the same pool, each transaction deferred
+    with `query_only` (never waits for a writer; a write fails with `ReadOnlySessionError`).
+    PostgreSQL: a pool of its own whose connections autocommit (no BEGIN / COMMIT round
+    trips around a read; each statement reads its own snapshot, as under READ COMMITTED
+    anyway) and are read-only on the server (`default_transaction_read_only`), so a write
+    from a read is refused (SQLSTATE 25006), never committed on its own."""
+    if engine.get_execution_options().get(READ_ONLY):
+        return engine  # already one
+    if engine.dialect.name != "postgresql":
+        return engine.execution_options(**{READ_ONLY: True})
+    return make_engine(
+        engine.url.render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+        connect_args={
+            "timeout": 5,
+            "command_timeout": 30,
+            "server_settings": {"default_transaction_read_only": "on"},
+        },
+    ).execution_options(**{READ_ONLY: True})
+
+
 def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Read-only sessions on the same pool. SQLite: a deferred transaction with `query_only`,
-    which never waits for a writer and fails a write with `ReadOnlySessionError`. PostgreSQL:
-    autocommit: no BEGIN / COMMIT round trips around a read (each statement reads its own
-    snapshot, as under READ COMMITTED anyway; reads never wait for writers there)."""
-    options: dict[str, Any] = {READ_ONLY: True}
-    if engine.dialect.name == "postgresql":
-        options["isolation_level"] = "AUTOCOMMIT"
-    return async_sessionmaker(engine.execution_options(**options), expire_on_commit=False)
+    """Read-only sessions on `make_read_engine(engine)` (pass the read engine to share it)."""
+    return async_sessionmaker(make_read_engine(engine), expire_on_commit=False)
 
 
 async def ping(engine: AsyncEngine) -> None:
