@@ -28,6 +28,7 @@ from services.officers.models_ledger import (
     LoanResponsibility,
     ProcessedEvent,
 )
+from shared.db import lock_keys
 from shared.events import (
     IncomingEvent,
     InterestArrears,
@@ -153,6 +154,11 @@ def event_handler(
         ids = {str(e.loan_id) for e in mine}
         if not ids:
             return
+        # Issue 14: replicas in one group apply their partitions side by side; a loan's
+        # disbursement and its repayments come on two topics, maybe to two replicas, so each
+        # batch locks its loans first (sorted, one sweep: no deadlock) and a repayment is
+        # either parked before the disbursement takes the parked events or sees the loan.
+        await lock_keys(session, {f"officers.loan:{i}" for i in ids})
         stmt = select(LedgerLoan).where(LedgerLoan.loan_id.in_(ids))
         loans = {x.loan_id: x for x in await session.scalars(stmt)}
         for e in mine:  # Kafka order: one loan's events share a partition
