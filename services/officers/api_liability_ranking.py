@@ -89,21 +89,19 @@ async def _officers(session: AsyncSession, county: str | None) -> dict[str, tupl
     return out
 
 
-async def _kept_for(request: Request, session: AsyncSession, today: date, year: int) -> Kept:
-    """The kept balances' state, moved to today (the first read of a day) or rebuilt (a new
-    O22 parameter set for this year) first: a writer transaction of its own, after this
-    read's transaction ends (nothing written in it)."""
+async def _kept_for(
+    request: Request, session: AsyncSession, *, today: date, year: int, policy: LiabilityPolicy
+) -> Kept:
+    """The kept balances' state, moved to today first (the first read of a day) or rebuilt
+    (a new O22 parameter set for this year's policy): a writer transaction of its own, after
+    this read's transaction ends (nothing was written in it)."""
     kept = await ranking_state.state(session)
-    if kept.on == today and (year != today.year or await _same_params(session, kept, year)):
+    if kept.on == today and (year != today.year or kept.params == params_of(policy)):
         return kept
     await session.rollback()
     async with request.app.state.sessionmaker() as writer, writer.begin():
         await ranking_state.align(writer, today)
     return await ranking_state.state(session)
-
-
-async def _same_params(session: AsyncSession, kept: Kept, year: int) -> bool:
-    return kept.params == params_of(await policies.liability_policy(session, year))
 
 
 def _pages(request: Request) -> dict[str, bytes]:
@@ -136,9 +134,9 @@ async def liability_ranking(
     Kept balances (issue 13); `ETag`, and 304 on `If-None-Match`, for polling."""
     scope = narrowest(caller, org)
     the_year = year or today.year
-    kept = await _kept_for(request, session, today, the_year)
     stored = await policies.current(session, policies.PolicyKind.LIABILITY, the_year)
     policy = LiabilityPolicy.from_dict(stored.body)
+    kept = await _kept_for(request, session, today=today, year=the_year, policy=policy)
     tag: str | None = None
     if kept.serves(today, policy):
         tag = make_etag(

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import dossier, store, store_grading
+from services.officers import dossier, ranking_state, store, store_grading
 from services.officers.dossier import EntryKind, NewEntry
 from services.officers.grading_policy import Grade, GradingPolicy, Post
 from services.officers.models import Certificate, CollectionAssignment, Officer, OfficerPostPeriod
@@ -227,6 +227,7 @@ async def _send_to_collection(
             for o, start, end in fx.leavers
         ],
     )
+    ranking_state.note_shown(session)  # the county ranking lists O5 assignments (a Core insert)
     fx.entries += [
         NewEntry(
             f"collection:{run.id}:{nth}:{o.id}",
