@@ -200,12 +200,12 @@ async def bench(backend: str, url: str, n: int) -> list[Row]:
                 rows,
             )
             sheet = await timed(
-                "pay sheet, 5,000 lines", c.get("/v1/pay-sheets/2025?limit=5000"), rows
+                "pay sheet, a page of 1,000 lines", c.get("/v1/pay-sheets/2025?limit=1000"), rows
             )
     print(
         f"[{backend}] {dry['created']} rows; run total {run['progress']['total']}, "
         f"grades {run['summary']}; verify identical={verify['identical']}; "
-        f"pay-sheet page {len(sheet['lines'])} lines"
+        f"pay-sheet page {len(sheet['items'])} lines"
     )
     print(f"[{backend}] {'step':<48} {'seconds':>8}")
     for label, seconds, note in rows:

@@ -40,6 +40,7 @@ from shared.errors import NotFound
 from shared.events import Id
 from shared.openapi import also
 from shared.org import ORG_PATTERN, OrgPath
+from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
 
@@ -78,7 +79,9 @@ async def create_org(
 async def list_orgs(
     session: SessionDep, caller: ReaderDep, under: Annotated[OrgPath | None, Query()] = None
 ) -> list[OrgNodeRead]:
-    """The caller's part of the organisation tree, or the subtree under one of its nodes."""
+    """The caller's part of the organisation tree, or the subtree under one of its nodes.
+    A plain list (issue 13): the tree is the bank's offices, bounded by the organisation,
+    not by the book or by time."""
     root = narrowest(caller, under)
     return [OrgNodeRead.model_validate(n) for n in await store.list_orgs(session, under=root)]
 
@@ -134,21 +137,20 @@ async def create_officer(
     return officer
 
 
-@router.get("/officers", response_model=list[OfficerRead], tags=["officers"])
+@router.get("/officers", response_model=Page[OfficerRead], tags=["officers"])
 async def list_officers(
     session: SessionDep,
     caller: ReaderDep,
     org: Annotated[OrgPath | None, Query(description="subtree root")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    after: Annotated[
-        Id | None, Query(description="cursor: the last id of the previous page")
-    ] = None,
-) -> list[OfficerRead]:
-    """Officers in a subtree, ordered by id, a page at a time."""
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[OfficerRead]:
+    """Officers in a subtree, ordered by id, a page at a time (issue 13)."""
     rows = await store.list_officers(
-        session, under=narrowest(caller, org), limit=limit, after=after
+        session, under=narrowest(caller, org), limit=limit, cursor=cursor
     )
-    return [OfficerRead.model_validate(o) for o in rows]
+    items, after = page_of(rows, limit, lambda o: (o.id,))
+    return Page(items=[OfficerRead.model_validate(o) for o in items], next_cursor=after)
 
 
 @router.get("/officers/{officer_id}", response_model=OfficerRead, tags=["officers"])
@@ -192,7 +194,8 @@ async def update_officer(
 async def post_history(
     session: SessionDep, caller: ReaderDep, officer_id: OfficerId
 ) -> list[PostPeriodRead]:
-    """The officer's post history: node, post and status per period, oldest first."""
+    """The officer's post history: node, post and status per period, oldest first. A plain
+    list (issue 13): one officer's periods, a handful over a career."""
     await visible_officer(session, caller, officer_id)
     return [PostPeriodRead.model_validate(p) for p in await store.post_history(session, officer_id)]
 

@@ -37,6 +37,7 @@ from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
 from shared.openapi import also
 from shared.org import OrgPath
+from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
 YearPath = Annotated[int, Path(ge=1990, le=2100)]
@@ -129,7 +130,8 @@ async def get_policy(
 async def policy_history(
     session: SessionDep, _caller: ReaderDep, kind: PolicyKind, year: YearPath
 ) -> list[PolicyRead]:
-    """Every stored version of a year's policy (changes never overwrite)."""
+    """Every stored version of a year's policy (changes never overwrite). A plain list
+    (issue 13): one policy-year's versions, a few edits a year."""
     return [_policy_read(p) for p in await policies.history(session, kind, year)]
 
 
@@ -226,20 +228,22 @@ async def get_figures(
     return _figures_read(row)
 
 
-@router.get("/figures/{year}", response_model=list[FiguresRead], tags=["figures"])
+@router.get("/figures/{year}", response_model=Page[FiguresRead], tags=["figures"])
 async def list_figures(
     session: SessionDep,
     caller: ReaderDep,
     year: YearPath,
     org: Annotated[OrgPath | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    after: Annotated[str | None, Query(max_length=64)] = None,
-) -> list[FiguresRead]:
-    """The year's figures of the officers in a subtree, by officer id, a page at a time."""
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[FiguresRead]:
+    """The year's figures of the officers in a subtree, by officer id, a page at a time
+    (issue 13)."""
     rows = await store_grading.list_figures(
-        session, year, under=narrowest(caller, org), limit=limit, after=after
+        session, year, under=narrowest(caller, org), limit=limit, cursor=cursor
     )
-    return [_figures_read(r) for r in rows]
+    figures, after = page_of(rows, limit, lambda r: (r.officer_id,))
+    return Page(items=[_figures_read(r) for r in figures], next_cursor=after)
 
 
 _CSV_BODY = {

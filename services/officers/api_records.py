@@ -37,6 +37,7 @@ from shared.db import SessionDep
 from shared.errors import InvalidInput
 from shared.openapi import also
 from shared.org import OrgPath
+from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
 YearPath = Annotated[int, Path(ge=1990, le=2100)]
@@ -49,33 +50,38 @@ async def pay_sheet(
     caller: ReaderDep,
     year: YearPath,
     org: Annotated[OrgPath | None, Query(description="subtree (default: the caller's)")] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-    after: Annotated[str | None, Query(max_length=64, description="last officer id seen")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """The yearly pay sheet of a subtree: one line per officer whose grading is approved,
     with its salary coefficient (O6 grade, O14 post, O4 protection floor), performance pay
-    and the reasons."""
+    and the reasons; by officer id, a page at a time (`{year, org, items, next_cursor}`,
+    issue 13)."""
     under = narrowest(caller, org)
-    rows = await store_grading.pay_lines(session, year, under=under, limit=limit, after=after)
-    lines = [PayLineRead.model_validate(r) for r in rows]
+    rows = await store_grading.pay_lines(session, year, under=under, limit=limit, cursor=cursor)
+    lines, after = page_of(rows, limit, lambda r: (r.officer_id,))
     return {
         "year": year,
         "org": under,
-        "lines": [x.model_dump(mode="json") for x in lines],
-        "next_after": lines[-1].officer_id if len(lines) == limit else None,
+        "items": [PayLineRead.model_validate(x).model_dump(mode="json") for x in lines],
+        "next_cursor": after,
     }
 
 
-@router.get("/officers/{officer_id}/grades", response_model=list[OfficerGradeRead], tags=["pay"])
+@router.get("/officers/{officer_id}/grades", response_model=Page[OfficerGradeRead], tags=["pay"])
 async def officer_grades(
-    session: SessionDep, caller: ReaderDep, officer_id: OfficerId
-) -> list[OfficerGradeRead]:
-    """O15: the officer's approved (frozen) grade and coefficient per year."""
+    session: SessionDep,
+    caller: ReaderDep,
+    officer_id: OfficerId,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[OfficerGradeRead]:
+    """O15: the officer's approved (frozen) grade and coefficient per year, oldest first, a
+    page at a time (issue 13)."""
     await visible_officer(session, caller, officer_id)
-    return [
-        OfficerGradeRead.model_validate(g)
-        for g in await store_grading.officer_grades(session, officer_id)
-    ]
+    rows = await store_grading.officer_grades(session, officer_id, limit=limit, cursor=cursor)
+    grades, after = page_of(rows, limit, lambda g: (g.year,))
+    return Page(items=[OfficerGradeRead.model_validate(g) for g in grades], next_cursor=after)
 
 
 def _subtype(data: DossierEntryCreate) -> str | None:

@@ -31,6 +31,7 @@ from shared.db import SessionDep
 from shared.errors import InvalidInput
 from shared.openapi import also
 from shared.org import OrgPath
+from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 
 router = APIRouter(prefix="/v1/grading/runs", tags=["grading runs"], route_class=RuleRoute)
 RunId = RowId
@@ -101,17 +102,25 @@ async def create_run(
     return await _start_and_read(request, run_id, snap, wait=wait, response=response)
 
 
-@router.get("", response_model=list[RunRead])
+@router.get("", response_model=Page[RunRead])
 async def list_runs(
     session: SessionDep,
     caller: ReaderDep,
     year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
     org: Annotated[OrgPath | None, Query()] = None,
-) -> list[RunRead]:
-    """The runs whose scope lies in a subtree (default: the caller's), oldest first."""
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[RunRead]:
+    """The runs whose scope lies in a subtree (default: the caller's), oldest first, a page
+    at a time (issue 13)."""
     now = now_utc()
-    runs = await store_grading.list_runs(session, under=narrowest(caller, org), year=year)
-    return [await grading_runs.read(session, r, now=now) for r in runs]
+    rows = await store_grading.list_runs(
+        session, under=narrowest(caller, org), year=year, limit=limit, cursor=cursor
+    )
+    runs, after = page_of(rows, limit, lambda r: (r.id,))
+    return Page(
+        items=[await grading_runs.read(session, r, now=now) for r in runs], next_cursor=after
+    )
 
 
 async def _run(session: SessionDep, caller: Caller, run_id: int) -> Any:
@@ -130,18 +139,15 @@ async def run_results(
     session: SessionDep,
     caller: ReaderDep,
     run_id: RunId,
-    limit: Annotated[int, Query(ge=1, le=2000)] = 200,
-    after: Annotated[str | None, Query(max_length=64, description="last officer id seen")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """O13: each officer's result (contract shape) with its breakdown and explanation, by
-    officer id, a page at a time; re-derived from the run's stored inputs."""
+    officer id, a page at a time (`{run_id, items, next_cursor}`, issue 13); re-derived from
+    the run's stored inputs."""
     run = await _run(session, caller, run_id)
-    page = await grading_runs.result_page(session, run, limit=limit, after=after)
-    return {
-        "run_id": run.id,
-        "results": page,
-        "next_after": page[-1]["officer_id"] if len(page) == limit else None,
-    }
+    page, after = await grading_runs.result_page(session, run, limit=limit, cursor=cursor)
+    return {"run_id": run.id, "items": page, "next_cursor": after}
 
 
 @router.get("/{run_id}/verify", response_model=VerifyRead)

@@ -44,6 +44,7 @@ from services.officers.schemas_grading import (
 )
 from shared.auth import Caller, Forbidden, Role
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.paging import page_of
 
 
 async def _snapshot(
@@ -210,21 +211,23 @@ def _figures(row: GradingResultRow) -> OfficerFigures:
 
 
 async def result_page(
-    session: AsyncSession, run: GradingRunRow, *, limit: int, after: str | None
-) -> list[dict[str, Any]]:
-    """O13: each officer's result with its full breakdown, re-derived from the stored inputs."""
-    rows = await store_grading.results(session, run.id, limit=limit, after=after)
+    session: AsyncSession, run: GradingRunRow, *, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """O13: a page of each officer's result with its full breakdown, re-derived from the
+    stored inputs, and the cursor of the next page."""
+    rows = await store_grading.results(session, run.id, limit=limit, cursor=cursor)
+    page, after = page_of(rows, limit, lambda r: (r.officer_id,))
     policy = GradingPolicy.from_dict(run.policy)
     peers = peers_from_json(run.peers)
     out = []
-    for row in rows:
+    for row in page:
         fig = _figures(row)
         body = grade_officer(fig, peers[peer_group_of(fig)], policy).to_dict()
         body["org_id"] = row.org_id
         body["count_sources"] = count_sources_dict(row.count_sources)
         body["performance_pay"] = None if row.performance_pay is None else str(row.performance_pay)
         out.append(body)
-    return out
+    return out, after
 
 
 async def verify(session: AsyncSession, run: GradingRunRow) -> VerifyRead:

@@ -21,6 +21,7 @@ from services.officers.models import (
     OrgNode,
     QualificationReview,
 )
+from shared.paging import keyset
 
 
 def within(column: InstrumentedAttribute[str], under: str) -> ColumnElement[bool]:
@@ -45,15 +46,16 @@ async def get_officer(session: AsyncSession, officer_id: str) -> Officer | None:
 
 
 async def list_officers(
-    session: AsyncSession, *, under: str | None, limit: int, after: str | None
+    session: AsyncSession, *, under: str | None, limit: int, cursor: str | None
 ) -> Sequence[Officer]:
-    """Officers whose node lies in the subtree `under`, ordered by id, after a cursor."""
-    stmt = select(Officer).order_by(Officer.id).limit(limit)
+    """Officers whose node lies in the subtree `under`, ordered by id, after a cursor (up to
+    `limit + 1` rows, see `shared.paging.keyset`)."""
+    stmt = select(Officer)
     if under:
         stmt = stmt.where(or_(Officer.org_id == under, Officer.org_id.startswith(under + "/")))
-    if after:
-        stmt = stmt.where(Officer.id > after)
-    return (await session.scalars(stmt)).all()
+    return (
+        await session.scalars(keyset(stmt, [(Officer.id, False)], cursor=cursor, limit=limit))
+    ).all()
 
 
 async def officers_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, Officer]:

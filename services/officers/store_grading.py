@@ -23,6 +23,7 @@ from services.officers.models_grading import (
 )
 from services.officers.run_inputs import FiguresRow
 from services.officers.store import within
+from shared.paging import keyset
 
 FIGURE_FIELDS = tuple(FiguresValues.__dataclass_fields__)
 
@@ -129,18 +130,16 @@ async def figures_for(
 
 
 async def list_figures(
-    session: AsyncSession, year: int, *, under: str, limit: int, after: str | None
+    session: AsyncSession, year: int, *, under: str, limit: int, cursor: str | None
 ) -> Sequence[YearFigures]:
+    """A page (up to `limit + 1` rows) of the year's figures in a subtree, by officer id."""
     stmt = (
         select(YearFigures)
         .join(Officer, Officer.id == YearFigures.officer_id)
         .where(YearFigures.year == year, within(Officer.org_id, under))
-        .order_by(YearFigures.officer_id)
-        .limit(limit)
     )
-    if after:
-        stmt = stmt.where(YearFigures.officer_id > after)
-    return (await session.scalars(stmt)).all()
+    order = [(YearFigures.officer_id, False)]
+    return (await session.scalars(keyset(stmt, order, cursor=cursor, limit=limit))).all()
 
 
 async def get_run(session: AsyncSession, run_id: int) -> GradingRunRow | None:
@@ -153,12 +152,14 @@ async def run_by_key(session: AsyncSession, key: str) -> GradingRunRow | None:
 
 
 async def list_runs(
-    session: AsyncSession, *, under: str, year: int | None
+    session: AsyncSession, *, under: str, year: int | None, limit: int, cursor: str | None
 ) -> Sequence[GradingRunRow]:
+    """A page (up to `limit + 1` rows) of the runs in a subtree, oldest (lowest id) first."""
     stmt = select(GradingRunRow).where(within(GradingRunRow.org_id, under))
     if year is not None:
         stmt = stmt.where(GradingRunRow.year == year)
-    return (await session.scalars(stmt.order_by(GradingRunRow.id))).all()
+    order = [(GradingRunRow.id, False)]
+    return (await session.scalars(keyset(stmt, order, cursor=cursor, limit=limit))).all()
 
 
 async def run_steps(session: AsyncSession, run_id: int) -> Sequence[GradingRunStep]:
@@ -176,18 +177,17 @@ async def results(
     run_id: int,
     *,
     limit: int | None = None,
-    after: str | None = None,
+    cursor: str | None = None,
     under: str | None = None,
 ) -> Sequence[GradingResultRow]:
-    """A run's stored results by officer id (a page, or all)."""
+    """A run's stored results by officer id (all, or a page of up to `limit + 1` rows)."""
     stmt = select(GradingResultRow).where(GradingResultRow.run_id == run_id)
     if under is not None:
         stmt = stmt.where(within(GradingResultRow.org_id, under))
-    if after is not None:
-        stmt = stmt.where(GradingResultRow.officer_id > after)
-    stmt = stmt.order_by(GradingResultRow.officer_id)
-    if limit is not None:
-        stmt = stmt.limit(limit)
+    if limit is None:
+        stmt = stmt.order_by(GradingResultRow.officer_id)
+    else:
+        stmt = keyset(stmt, [(GradingResultRow.officer_id, False)], cursor=cursor, limit=limit)
     return (await session.scalars(stmt)).all()
 
 
@@ -207,14 +207,18 @@ async def grade_counts(session: AsyncSession, run_id: int) -> dict[str, int]:
 
 
 async def pay_lines(
-    session: AsyncSession, year: int, *, under: str, limit: int, after: str | None
+    session: AsyncSession, year: int, *, under: str, limit: int, cursor: str | None
 ) -> Sequence[PaySheetLine]:
+    """A page (up to `limit + 1` rows) of a year's pay sheet in a subtree, by officer id."""
     stmt = select(PaySheetLine).where(PaySheetLine.year == year, within(PaySheetLine.org_id, under))
-    if after is not None:
-        stmt = stmt.where(PaySheetLine.officer_id > after)
-    return (await session.scalars(stmt.order_by(PaySheetLine.officer_id).limit(limit))).all()
+    order = [(PaySheetLine.officer_id, False)]
+    return (await session.scalars(keyset(stmt, order, cursor=cursor, limit=limit))).all()
 
 
-async def officer_grades(session: AsyncSession, officer_id: str) -> Sequence[OfficerGrade]:
+async def officer_grades(
+    session: AsyncSession, officer_id: str, *, limit: int, cursor: str | None
+) -> Sequence[OfficerGrade]:
+    """A page (up to `limit + 1` rows) of the officer's approved grades, oldest year first."""
     stmt = select(OfficerGrade).where(OfficerGrade.officer_id == officer_id)
-    return (await session.scalars(stmt.order_by(OfficerGrade.year))).all()
+    order = [(OfficerGrade.year, False)]
+    return (await session.scalars(keyset(stmt, order, cursor=cursor, limit=limit))).all()

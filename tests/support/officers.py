@@ -137,15 +137,15 @@ async def run(client: httpx.AsyncClient, year: int = 2025, **body: Any) -> dict[
 async def results(client: httpx.AsyncClient, run_id: int) -> dict[str, dict[str, Any]]:
     """Every result of a run by officer id."""
     out: dict[str, dict[str, Any]] = {}
-    after = None
+    cursor = None
     while True:
-        params: dict[str, Any] = {"limit": 500}
-        if after:
-            params["after"] = after
+        params: dict[str, Any] = {"limit": 1000}
+        if cursor:
+            params["cursor"] = cursor
         page = await ok(client.get(f"/v1/grading/runs/{run_id}/results", params=params))
-        out.update({r["officer_id"]: r for r in page["results"]})
-        after = page["next_after"]
-        if after is None:
+        out.update({r["officer_id"]: r for r in page["items"]})
+        cursor = page["next_cursor"]
+        if cursor is None:
             return out
 
 

@@ -168,7 +168,7 @@ async def test_g4_a_sub_branch_sees_nothing_of_another_sub_branch(stack: Stack) 
         assert {d["org"] for d in deadlines} == {"HO/GZ/LS03"}
         assert (await c.get("/officers/v1/officers/OF-B", headers=headers)).status_code == 404
         officers = await ok(await c.get("/officers/v1/officers", headers=headers))
-        assert [o["id"] for o in officers] == ["OF-A"]
+        assert [o["id"] for o in officers["items"]] == ["OF-A"]
         rating = await c.get(f"/scoring/v1/ratings/{ratings['HO/GZ/LS04']['id']}", headers=headers)
         assert rating.status_code == 404
         own = await c.get(f"/scoring/v1/ratings/{ratings['HO/GZ/LS03']['id']}", headers=headers)

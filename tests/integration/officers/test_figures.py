@@ -50,7 +50,7 @@ async def test_o8_to_o11_figures_over_the_api(client: httpx.AsyncClient) -> None
     assert updated.json()["loans_issued"] == 7
     assert (await ok(client.get("/v1/officers/OF-2/figures/2025")))["loans_issued"] == 7
     listed = (await client.get("/v1/figures/2025", params={"org": "HO/GZ/LS03"})).json()
-    assert [f["officer_id"] for f in listed] == ["OF-2"]
+    assert [f["officer_id"] for f in listed["items"]] == ["OF-2"]
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,7 @@ async def test_o15_approval_freezes_grades_writes_pay_sheets_and_applies_o4_o5_o
         ("approve", "head_office", "ho-approver", "2026-01-20"),
     ]
     sheet = await ok(client.get("/v1/pay-sheets/2025", params={"org": "HO/GZ"}))
-    lines = {line["officer_id"]: line for line in sheet["lines"]}
+    lines = {line["officer_id"]: line for line in sheet["items"]}
     a, b, c, m = lines["OF-A"], lines["OF-B"], lines["OF-C"], lines["OF-M"]
     # O4: protected until 2026-03-01, disqualified -> kept at grade 3; floor = pre-appointment
     assert (a["grade"], a["salary_coefficient"], a["performance_pay"], a["protected"]) == (
@@ -121,7 +121,7 @@ async def test_o15_approval_freezes_grades_writes_pay_sheets_and_applies_o4_o5_o
     a_standing = await ok(client.get("/v1/officers/OF-A/qualification"))
     assert a_standing["status"] == "on_post"
     assert a_standing["certified"]  # protected: stays
-    grades = await ok(client.get("/v1/officers/OF-C/grades"))
+    grades = (await ok(client.get("/v1/officers/OF-C/grades")))["items"]
     assert grades == [
         {
             "officer_id": "OF-C",
@@ -161,7 +161,7 @@ async def test_o15_an_approved_year_is_frozen_until_an_explicit_reopen(
     b = await ok(client.get("/v1/officers/OF-B/qualification"))
     assert (b["status"], b["certified"]) == ("on_post", True)
     assert b["collection_assignments"][0]["status"] == "cancelled"
-    assert (await ok(client.get("/v1/pay-sheets/2025")))["lines"] == []
+    assert (await ok(client.get("/v1/pay-sheets/2025")))["items"] == []
     await ok(client.put("/v1/officers/OF-B/figures/2025", json=figures()))
     recomputed = await ok(
         client.post(f"/v1/grading/runs/{first['id']}/recompute", params={"wait": "true"})
@@ -169,7 +169,7 @@ async def test_o15_an_approved_year_is_frozen_until_an_explicit_reopen(
     assert recomputed["summary"]["none"] == 1
     await ok(client.post(f"/v1/grading/runs/{first['id']}/propose", json={"on": "2026-02-02"}))
     await ok(client.post(f"/v1/grading/runs/{first['id']}/approve", json={"on": "2026-02-02"}))
-    lines = {x["officer_id"]: x for x in (await ok(client.get("/v1/pay-sheets/2025")))["lines"]}
+    lines = {x["officer_id"]: x for x in (await ok(client.get("/v1/pay-sheets/2025")))["items"]}
     assert lines["OF-B"]["grade"] == 1
     history = [
         h["action"] for h in (await ok(client.get(f"/v1/grading/runs/{first['id']}")))["history"]

@@ -110,10 +110,11 @@ async def test_officers_are_listed_by_subtree_a_page_at_a_time(client: httpx.Asy
     page1 = (await client.get("/v1/officers", params={"org": "HO/GZ", "limit": 3})).json()
     page2 = (
         await client.get(
-            "/v1/officers", params={"org": "HO/GZ", "limit": 3, "after": page1[-1]["id"]}
+            "/v1/officers", params={"org": "HO/GZ", "limit": 3, "cursor": page1["next_cursor"]}
         )
     ).json()
-    assert [o["id"] for o in page1 + page2] == [f"OF-{i}" for i in range(5)]
+    assert [o["id"] for o in page1["items"] + page2["items"]] == [f"OF-{i}" for i in range(5)]
+    assert page2["next_cursor"] is None
 
 
 async def test_o7_org_nodes_are_editable_and_only_sub_branches_have_a_class(

@@ -78,7 +78,7 @@ async def test_g4_another_subtrees_records_are_404_not_403(officers_db: str) -> 
         assert (await admin.post("/v1/officers", json=officer)).status_code == 201
     async with serve(app, who=caller(Role.BRANCH, org="HO/GZ")) as gz:
         assert (await gz.get("/v1/officers/OF-SZ")).status_code == 404
-        assert (await gz.get("/v1/officers")).json() == []
+        assert (await gz.get("/v1/officers")).json()["items"] == []
         assert [n["id"] for n in (await gz.get("/v1/orgs")).json()] == ["HO/GZ"]
         assert (await gz.get("/v1/orgs", params={"under": "HO/SZ"})).status_code == 404
         moved = await gz.post("/v1/officers", json={**officer, "id": "OF-2"})
