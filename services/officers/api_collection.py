@@ -21,6 +21,7 @@ from shared.auth import Caller, Forbidden, Role, allow, narrowest
 from shared.db import SessionDep
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import Id
+from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
 DutyDep = Annotated[Caller, Depends(allow(Role.BRANCH, Role.HEAD_OFFICE, Role.RISK))]
@@ -169,18 +170,24 @@ async def run_duty(
     )
 
 
-@router.get("/collection/duty/{year}", response_model=list[DutyRead], tags=["collection"])
+@router.get("/collection/duty/{year}", response_model=Page[DutyRead], tags=["collection"])
 async def list_duty(
     session: SessionDep,
     caller: ReaderDep,
     year: Year,
     org: Annotated[str | None, Query(max_length=140)] = None,
     county: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
-) -> list[DutyRead]:
-    """O23: the stored duty of a year in the caller's (or `org`'s) subtree."""
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[DutyRead]:
+    """O23: the stored duty of a year in the caller's (or `org`'s) subtree, by county, rank
+    and officer id, a page at a time (issue 13)."""
     scope = narrowest(caller, org)
-    rows = await collection_service.duty_rows(session, year=year, scope=scope, county=county)
-    return [DutyRead.model_validate(r) for r in rows]
+    rows = await collection_service.duty_rows(
+        session, year=year, scope=scope, county=county, limit=limit, cursor=cursor
+    )
+    duty, after = page_of(rows, limit, lambda r: (r.county, r.rank, r.officer_id))
+    return Page(items=[DutyRead.model_validate(r) for r in duty], next_cursor=after)
 
 
 async def _duty_for_plan(session: SessionDep, body: PlanIn) -> CollectionDuty:

@@ -51,6 +51,7 @@ from services.officers.vintage import VintageLoan, vintage_buyout
 from shared.auth import Caller, Role, allow
 from shared.db import SessionDep
 from shared.errors import InvalidInput
+from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
 BuyoutWriterDep = Annotated[Caller, Depends(allow(Role.HEAD_OFFICE, Role.RISK))]
@@ -312,14 +313,19 @@ async def record_vintage_buyout(
 
 @router.get(
     "/officers/{officer_id}/buyouts/vintage",
-    response_model=list[VintageRecordRead],
+    response_model=Page[VintageRecordRead],
     tags=["liability"],
 )
 async def list_vintage_buyouts(
-    session: SessionDep, caller: ReaderDep, officer_id: OfficerId
-) -> list[VintageRecordRead]:
+    session: SessionDep,
+    caller: ReaderDep,
+    officer_id: OfficerId,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[VintageRecordRead]:
     """O32: the officer's recorded buy-outs and full compensations, with who pays and who the
-    recoveries belong to."""
+    recoveries belong to; by loan id, a page at a time (issue 13)."""
     await visible_officer(session, caller, officer_id)
-    rows = await exit_service.vintage_rows(session, officer_id)
-    return [VintageRecordRead.model_validate(r) for r in rows]
+    rows = await exit_service.vintage_page(session, officer_id, limit=limit, cursor=cursor)
+    page, after = page_of(rows, limit, lambda r: (r.loan_id,))
+    return Page(items=[VintageRecordRead.model_validate(r) for r in page], next_cursor=after)

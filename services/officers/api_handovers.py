@@ -34,6 +34,7 @@ from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
 from shared.openapi import also
 from shared.org import OrgPath
+from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 
 router = APIRouter(route_class=RuleRoute)
 HandoverId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -230,15 +231,22 @@ async def add_limitation_event(
 
 @router.get(
     "/loans/{loan_id}/limitation-events",
-    response_model=list[LimitationEventRead],
+    response_model=Page[LimitationEventRead],
     tags=["responsibility"],
 )
 async def limitation_events(
-    session: SessionDep, caller: ReaderDep, loan_id: LoanId
-) -> list[LimitationEventRead]:
-    """O21: a loan's collection notices and interruptions, latest first."""
+    session: SessionDep,
+    caller: ReaderDep,
+    loan_id: LoanId,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[LimitationEventRead]:
+    """O21: a loan's collection notices and interruptions, latest first, a page at a time
+    (issue 13)."""
     loan = await visible_loan(session, caller, loan_id)
-    return [_event_read(r) for r in await handover_service.events_of(session, loan.loan_id)]
+    rows = await handover_service.event_page(session, loan.loan_id, limit=limit, cursor=cursor)
+    page, after = page_of(rows, limit, lambda r: (r.on_date, r.recorded_at, r.id))
+    return Page(items=[_event_read(r) for r in page], next_cursor=after)
 
 
 async def _watch(

@@ -323,6 +323,7 @@ async def create_loan(
 async def loan_restrictions(
     session: SessionDep, caller: ReaderDep, loan_id: LoanId
 ) -> list[FlagRead]:
-    """O20/O23: the restrictions a ledger loan broke (flagged on loans that arrived by event)."""
+    """O20/O23: the restrictions a ledger loan broke (flagged on loans that arrived by event).
+    A plain list (issue 13): one loan's flags, at most one per restriction rule."""
     await visible_loan(session, caller, loan_id)
     return [FlagRead.model_validate(f) for f in await lending_service.flags_of(session, loan_id)]

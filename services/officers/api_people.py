@@ -47,6 +47,7 @@ from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
 from shared.events import Id
 from shared.openapi import also
+from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
 CollectionDep = Annotated[Caller, Depends(allow(Role.SUB_BRANCH, Role.HEAD_OFFICE))]
@@ -177,18 +178,25 @@ async def get_appointment(
 
 @router.get(
     "/officers/{officer_id}/appointments",
-    response_model=list[AppointmentRead],
+    response_model=Page[AppointmentRead],
     tags=["appointment"],
 )
 async def officer_appointments(
-    session: SessionDep, caller: ReaderDep, today: TodayDep, officer_id: OfficerId
-) -> list[AppointmentRead]:
-    """Every application of an officer, oldest first."""
+    session: SessionDep,
+    caller: ReaderDep,
+    today: TodayDep,
+    officer_id: OfficerId,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[AppointmentRead]:
+    """Every application of an officer, oldest first, a page at a time (issue 13)."""
     officer = await visible_officer(session, caller, officer_id)
-    return [
-        await appointments.appointment_read(session, a, officer, today)
-        for a in await store.appointments_of(session, officer_id)
-    ]
+    rows = await store.appointments_of(session, officer_id, limit=limit, cursor=cursor)
+    page, after = page_of(rows, limit, lambda a: (a.applied_on, a.id))
+    return Page(
+        items=[await appointments.appointment_read(session, a, officer, today) for a in page],
+        next_cursor=after,
+    )
 
 
 async def _advance(

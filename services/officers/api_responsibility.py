@@ -43,6 +43,7 @@ from shared.auth import Caller, Forbidden, Role, allow
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
 from shared.org import ORG_PATTERN
+from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
 router.include_router(api_handovers.router)
@@ -151,7 +152,7 @@ async def get_batch(
 
 @router.get(
     "/officers/{officer_id}/assignments",
-    response_model=list[AssignmentRead],
+    response_model=Page[AssignmentRead],
     tags=["responsibility"],
 )
 async def officer_assignments(
@@ -159,11 +160,17 @@ async def officer_assignments(
     caller: ReaderDep,
     officer_id: OfficerId,
     status: Annotated[Literal["pending", "accepted", "superseded"] | None, Query()] = None,
-) -> list[AssignmentRead]:
-    """O17: the management responsibilities offered to an officer (e.g. those to sign)."""
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[AssignmentRead]:
+    """O17: the management responsibilities offered to an officer (e.g. those to sign),
+    oldest first, a page at a time (issue 13)."""
     await visible_officer(session, caller, officer_id)
-    rows = await responsibility_service.officer_assignments(session, officer_id, status)
-    return [AssignmentRead.model_validate(r) for r in rows]
+    rows = await responsibility_service.officer_assignments(
+        session, officer_id, status, limit=limit, cursor=cursor
+    )
+    page, after = page_of(rows, limit, lambda r: (r.id,))
+    return Page(items=[AssignmentRead.model_validate(r) for r in page], next_cursor=after)
 
 
 @router.post(

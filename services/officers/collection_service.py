@@ -4,6 +4,7 @@ and each officer's resulting status. Store functions never commit."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -20,8 +21,9 @@ from services.officers.collection import (
 )
 from services.officers.liability_ranking import rank_counties
 from services.officers.models_borrowers import CollectionDuty, CollectionPlan, CollectionQuarter
+from services.officers.store import within
 from shared.errors import Conflict
-from shared.org import is_within
+from shared.paging import keyset
 
 FEN = Decimal("0.01")
 
@@ -71,14 +73,27 @@ async def run_duty(
 
 
 async def duty_rows(
-    session: AsyncSession, *, year: int, scope: str, county: str | None
-) -> list[CollectionDuty]:
-    """The stored O23 duty rows of a year in `scope`, by county and rank."""
-    stmt = select(CollectionDuty).where(CollectionDuty.year == year)
+    session: AsyncSession,
+    *,
+    year: int,
+    scope: str,
+    county: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Sequence[CollectionDuty]:
+    """A page (up to `limit + 1` rows) of the stored O23 duty rows of a year in `scope`, by
+    county, rank and officer id."""
+    stmt = select(CollectionDuty).where(
+        CollectionDuty.year == year, within(CollectionDuty.org_id, scope)
+    )
     if county is not None:
         stmt = stmt.where(CollectionDuty.county == county)
-    stmt = stmt.order_by(CollectionDuty.county, CollectionDuty.rank, CollectionDuty.officer_id)
-    return [d for d in await session.scalars(stmt) if is_within(d.org_id, scope)]
+    order = [
+        (CollectionDuty.county, False),
+        (CollectionDuty.rank, False),
+        (CollectionDuty.officer_id, False),
+    ]
+    return (await session.scalars(keyset(stmt, order, cursor=cursor, limit=limit))).all()
 
 
 async def duty_of(session: AsyncSession, officer_id: str, year: int) -> CollectionDuty | None:

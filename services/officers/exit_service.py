@@ -7,6 +7,7 @@ adds, for every condition, whether it holds, its rule text and where the fact ca
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -39,6 +40,7 @@ from services.officers.tolerance import (
     over_tolerance_share,
 )
 from services.officers.vintage import Status, VintageLoan, vintage_buyout
+from shared.paging import keyset
 
 ZERO = Decimal(0)
 FEN = Decimal("0.01")
@@ -383,6 +385,15 @@ async def record_vintage(
     session.add_all(rows)
     await session.flush()
     return VintagePosted(rows, skipped, False)
+
+
+async def vintage_page(
+    session: AsyncSession, officer_id: str, *, limit: int, cursor: str | None
+) -> Sequence[VintageBuyout]:
+    """O32: a page (up to `limit + 1` rows) of the officer's recorded buy-outs, by loan id."""
+    stmt = select(VintageBuyout).where(VintageBuyout.officer_id == officer_id)
+    order = [(VintageBuyout.loan_id, False)]
+    return (await session.scalars(keyset(stmt, order, cursor=cursor, limit=limit))).all()
 
 
 async def vintage_rows(

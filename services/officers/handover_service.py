@@ -36,6 +36,7 @@ from services.officers.responsibility import (
 )
 from services.officers.responsibility_service import flush_keyed
 from shared.errors import Conflict
+from shared.paging import keyset
 
 OPEN, COMPLETE = "open", "complete"
 
@@ -78,6 +79,19 @@ async def events_of(session: AsyncSession, loan_id: str) -> list[LimitationEvent
             stmt.order_by(LimitationEvent.on_date.desc(), LimitationEvent.recorded_at.desc())
         )
     )
+
+
+async def event_page(
+    session: AsyncSession, loan_id: str, *, limit: int, cursor: str | None
+) -> Sequence[LimitationEvent]:
+    """O21: a page (up to `limit + 1` rows) of a loan's limitation events, latest first."""
+    stmt = select(LimitationEvent).where(LimitationEvent.loan_id == loan_id)
+    order = [
+        (LimitationEvent.on_date, True),
+        (LimitationEvent.recorded_at, True),
+        (LimitationEvent.id, True),
+    ]
+    return (await session.scalars(keyset(stmt, order, cursor=cursor, limit=limit))).all()
 
 
 async def latest_dates(session: AsyncSession, loan_ids: Sequence[str]) -> dict[str, date]:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     SmallInteger,
@@ -81,7 +82,11 @@ class CollectionDuty(Base):
     year; a re-run of the year updates it)."""
 
     __tablename__ = "collection_duty"
-    __table_args__ = (UniqueConstraint("year", "officer_id"),)
+    __table_args__ = (
+        UniqueConstraint("year", "officer_id"),
+        # issue 13: the year's list is paged in this order
+        Index("ix_collection_duty_year_page", "year", "county", "rank", "officer_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     year: Mapped[int] = mapped_column(Integer, index=True)

@@ -36,6 +36,7 @@ from services.officers.responsibility import (
     part_balances,
 )
 from shared.errors import Conflict
+from shared.paging import keyset
 
 PENDING, ACCEPTED, SUPERSEDED = "pending", "accepted", "superseded"
 
@@ -205,13 +206,15 @@ async def batch_assignments(session: AsyncSession, batch_id: str) -> list[Manage
 
 
 async def officer_assignments(
-    session: AsyncSession, officer_id: str, status: str | None
-) -> list[ManagementAssignment]:
-    """O17: the assignments offered to an officer (optionally of one status)."""
+    session: AsyncSession, officer_id: str, status: str | None, *, limit: int, cursor: str | None
+) -> Sequence[ManagementAssignment]:
+    """O17: a page (up to `limit + 1` rows) of the assignments offered to an officer
+    (optionally of one status), oldest first."""
     stmt = select(ManagementAssignment).where(ManagementAssignment.officer_id == officer_id)
     if status is not None:
         stmt = stmt.where(ManagementAssignment.status == status)
-    return list(await session.scalars(stmt.order_by(ManagementAssignment.id)))
+    order = [(ManagementAssignment.id, False)]
+    return (await session.scalars(keyset(stmt, order, cursor=cursor, limit=limit))).all()
 
 
 async def accept(

@@ -132,11 +132,15 @@ async def open_appointment(session: AsyncSession, officer_id: str) -> Appointmen
     return (await session.scalars(stmt)).first()
 
 
-async def appointments_of(session: AsyncSession, officer_id: str) -> Sequence[Appointment]:
-    stmt = (
-        select(Appointment)
-        .where(Appointment.officer_id == officer_id)
-        .order_by(Appointment.applied_on, Appointment.id)
+async def appointments_of(
+    session: AsyncSession, officer_id: str, *, limit: int, cursor: str | None
+) -> Sequence[Appointment]:
+    """A page (up to `limit + 1` rows) of the officer's applications, oldest first."""
+    stmt = keyset(
+        select(Appointment).where(Appointment.officer_id == officer_id),
+        [(Appointment.applied_on, False), (Appointment.id, False)],
+        cursor=cursor,
+        limit=limit,
     )
     return (await session.scalars(stmt)).all()
 

@@ -81,7 +81,7 @@ async def test_o23_duty_run_stores_duty_and_yellow_cards_idempotently(
         assert again["changed"] == 0
         listed = await ok(branch.get("/v1/collection/duty/2026"), 200)
         wrong = await branch.post("/v1/collection/duty/2026", json={"on": "2025-12-31"})
-    assert [r["officer_id"] for r in listed] == ["OF-1", "OF-2", "OF-3"]
+    assert [r["officer_id"] for r in listed["items"]] == ["OF-1", "OF-2", "OF-3"]
     assert wrong.status_code == 422
     assert wrong.json()["errors"][0]["pointer"] == "/on"
     # The stored policy changes the cut: bottom_count 1 leaves OF-2 off duty on a re-run.
@@ -94,7 +94,7 @@ async def test_o23_duty_run_stores_duty_and_yellow_cards_idempotently(
     assert {r["officer_id"]: r["collection_duty"] for r in rerun["officers"]}["OF-2"] is False
     async with client_as(app, caller(Role.VIEWER, org="HO/SZ")) as other:
         seen = await ok(other.get("/v1/collection/duty/2026"), 200)
-        assert [r["officer_id"] for r in seen] == ["OF-Z"]  # Shenzhen sees its own only
+        assert [r["officer_id"] for r in seen["items"]] == ["OF-Z"]  # Shenzhen sees its own only
         assert (await other.get("/v1/officers/OF-1/collection")).status_code == 404
     async with client_as(app, caller(Role.OFFICER, org=LS03, subject="OF-1")) as officer:
         denied = await officer.post("/v1/collection/duty/2026")

@@ -60,7 +60,7 @@ async def test_o32_recorded_once_with_payer_and_recoveries_and_deducted_from_the
     ] == [("L3", "full_buyout", "40000.00", "OF-F")]
     assert [(s["loan_id"], s["status"]) for s in full["skipped"]] == [("L1", "already_bought_out")]
     listed = await ok(admin.get(URL))
-    assert [(r["loan_id"], r["recoveries_to"]) for r in listed] == [
+    assert [(r["loan_id"], r["recoveries_to"]) for r in listed["items"]] == [
         ("L1", "bank"),
         ("L3", "OF-F"),
         ("L5", "bank"),

@@ -86,7 +86,7 @@ async def test_o17_year_start_assignment_waits_for_the_new_officer_to_sign(
     pending = await ok(
         admin.get("/v1/officers/OF-B/assignments", params={"status": "pending"}), 200
     )
-    assert pending == []
+    assert pending["items"] == []
     async with client_as(app, caller(Role.BRANCH, org="HO/SZ")) as outsider:
         hidden = await outsider.post("/v1/assignment-batches", json=batch("Y9", ("L1", "OF-S")))
         assert hidden.status_code == 404

@@ -83,7 +83,7 @@ async def test_o18_handover_lists_every_loan_and_completes_only_when_all_are_tak
     superseded = await ok(
         admin.get("/v1/officers/OF-C/assignments", params={"status": "superseded"}), 200
     )
-    assert [x["loan_id"] for x in superseded] == ["L1"]
+    assert [x["loan_id"] for x in superseded["items"]] == ["L1"]
     for who in ("OF-B", "OF-C"):
         loan_id = "L1" if who == "OF-B" else "L2"
         async with client_as(app, officer_caller(who)) as signer:
@@ -178,7 +178,7 @@ async def test_o21_limitation_events_are_idempotent_and_feed_the_watch(
         assert wrong_kind.status_code == 422
         assert "O21" in wrong_kind.text
     events = await ok(admin.get("/v1/loans/L3/limitation-events"), 200)
-    assert [x["event_id"] for x in events] == ["INT-1"]
+    assert [x["event_id"] for x in events["items"]] == ["INT-1"]
     listed = await ok(admin.get("/v1/officers/OF-A/limitation-watch", params=params), 200)
     assert listed["loans"] == []
     await ok(
