@@ -1,28 +1,34 @@
 // Ops dashboard (G8): polls the warnings API through the gateway, no build step, no library.
 // The credential is entered once (or given as `#key=...` for a wall display: a fragment is
 // never sent to a server) and kept in sessionStorage; every data call sends it as a Bearer.
+//
+// Polling (issue 13): one poll every 3 s makes at most one request per source below, whatever
+// the size of the book: summary, the first page of open warnings, the first page of deadlines
+// and the latest escalations, plus /v1/me and the officers' ranking every 30 s (at most 6).
+// Each source sends the ETag of its last answer (a 304 keeps its panel as it is), fails on its
+// own (its panel is marked stale with the time of its last good data, the others go on) and
+// backs off while it fails (6, 12, 24, then every 30 s), back to every poll once it answers.
 "use strict";
 
 (() => {
   const STORE = "loanrisk.dashboard.credential";
   const POLL_MS = 3000;
   const SLOW_MS = 30000;
-  const LIST_LIMIT = 500;
+  const MAX_BACKOFF_MS = 30000;
+  const TIMEOUT_MS = 10000;
   const SHOWN = { deadlines: 16, warnings: 10, escalations: 8, collection: 20 };
-  const DETAIL_FETCHES = 10;
+  const MAX_ROWS = 1000; // the API's largest page: the most deadlines one poll refreshes
 
   const state = {
     credential: null,
+    session: 0, // bumped by sign in / out: answers of an older session are dropped
     timer: null,
     ticker: null,
     skewMs: 0,
-    etag: null,
-    warnings: [],
     deadlines: [],
-    details: new Map(), // warning id -> {updatedAt, escalations}
-    lastLevels: new Map(),
-    lastOk: 0,
-    lastSlow: 0,
+    deadlineRows: SHOWN.deadlines, // rows the poll asks for: the first page plus "more" pages
+    deadlineCursor: null,
+    moreBusy: false,
     me: null,
   };
 
@@ -65,15 +71,10 @@
       ),
       cache: "no-store",
       credentials: "omit",
+      signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     if (response.status === 401) throw new AuthError(await problemText(response));
     return response;
-  }
-
-  async function json(path) {
-    const response = await api(path);
-    if (!response.ok) throw new Error(`${path}: ${await problemText(response)}`);
-    return response.json();
   }
 
   // -- formatting ---------------------------------------------------------------------------
@@ -92,6 +93,11 @@
   function localTime(iso) {
     const d = new Date(iso);
     return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+  }
+
+  function clockTime(ms) {
+    const d = new Date(ms);
+    return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
   }
 
   function words(text) {
@@ -122,14 +128,8 @@
   }
 
   function tick() {
-    const t = new Date(now());
-    $("clock").textContent = `${two(t.getHours())}:${two(t.getMinutes())}:${two(t.getSeconds())}`;
+    $("clock").textContent = clockTime(now());
     document.querySelectorAll("[data-deadline]").forEach(renderCountdown);
-    const dot = $("status-dot");
-    if (state.lastOk && Date.now() - state.lastOk > 3 * POLL_MS && dot.classList.contains("ok")) {
-      dot.className = "dot stale";
-      $("status-text").textContent = "stale";
-    }
   }
 
   // -- panels --------------------------------------------------------------------------------
@@ -176,9 +176,11 @@
 
   function renderDeadlines() {
     const list = $("deadlines");
+    const more = $("deadlines-more");
+    more.hidden = !state.deadlineCursor || state.deadlines.length >= MAX_ROWS;
     if (!state.deadlines.length) return empty(list, "No report is due.");
     list.replaceChildren(
-      ...state.deadlines.slice(0, SHOWN.deadlines).map((d) => {
+      ...state.deadlines.map((d) => {
         const countdown = el("span", { class: "countdown" });
         countdown.dataset.deadline = String(Date.parse(d.deadline));
         renderCountdown(countdown);
@@ -195,11 +197,11 @@
     );
   }
 
-  function renderWarnings() {
+  function renderWarnings(page) {
     const list = $("warnings");
-    if (!state.warnings.length) return empty(list, "No open warning.");
+    if (!page.items.length) return empty(list, "No open warning.");
     list.replaceChildren(
-      ...state.warnings.slice(0, SHOWN.warnings).map((w) =>
+      ...page.items.map((w) =>
         el(
           "li",
           { "data-warning": w.id },
@@ -212,85 +214,25 @@
     );
   }
 
-  function renderEscalations() {
-    const all = [];
-    for (const [id, detail] of state.details) {
-      for (const e of detail.escalations) all.push(Object.assign({ id }, e));
-    }
-    all.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
+  function renderEscalations(page) {
     const list = $("escalations");
-    if (!all.length) return empty(list, "No escalation among the open warnings.");
+    if (!page.items.length) return empty(list, "No escalation among the open warnings.");
     list.replaceChildren(
-      ...all.slice(0, SHOWN.escalations).map((e) =>
+      ...page.items.map((e) =>
         el(
           "li",
-          { "data-warning": e.id },
+          { "data-warning": e.warning_id },
           chip(e.level),
-          el("span", { class: "what" }, `${e.from || "?"} → ${e.level} · ${e.subject}`),
+          el(
+            "span",
+            { class: "what" },
+            `${e.from_level || "?"} → ${e.level} · ${words(e.kind)} · ${subject(e)}`,
+          ),
           el("span", { class: "mono" }, localTime(e.at)),
           el("span", { class: "sub" }, `${e.org}${e.why ? ` · ${e.why}` : ""}`),
         ),
       ),
     );
-  }
-
-  // -- data ----------------------------------------------------------------------------------
-
-  async function loadSummary() {
-    renderSummary(await json("/warnings/v1/summary"));
-  }
-
-  async function loadDeadlines() {
-    const rows = await json("/warnings/v1/deadlines");
-    state.deadlines = rows.sort((a, b) => Date.parse(a.deadline) - Date.parse(b.deadline));
-    renderDeadlines();
-  }
-
-  async function loadWarnings() {
-    const headers = state.etag ? { "If-None-Match": state.etag } : {};
-    const response = await api(`/warnings/v1/warnings?state=open&limit=${LIST_LIMIT}`, headers);
-    if (response.status === 304) return;
-    if (!response.ok) throw new Error(`warnings: ${await problemText(response)}`);
-    const page = await response.json();
-    state.etag = response.headers.get("ETag");
-    state.warnings = page.items;
-    renderWarnings();
-    await loadEscalations();
-  }
-
-  // Escalations are in each warning's history: read the details of the open warnings that
-  // changed since they were raised (most recent first), once per change.
-  async function loadEscalations() {
-    const open = new Set(state.warnings.map((w) => w.id));
-    for (const id of [...state.details.keys()]) if (!open.has(id)) state.details.delete(id);
-    const changed = state.warnings
-      .filter((w) => w.updated_at !== w.raised_at)
-      .filter((w) => (state.details.get(w.id) || {}).updatedAt !== w.updated_at)
-      .sort((a, b) => Date.parse(b.updated_at) - Date.parse(a.updated_at))
-      .slice(0, DETAIL_FETCHES);
-    await Promise.all(
-      changed.map(async (w) => {
-        let detail;
-        try {
-          detail = await json(`/warnings/v1/warnings/${encodeURIComponent(w.id)}`);
-        } catch (error) {
-          if (error instanceof AuthError) throw error;
-          return; // closed meanwhile: the next list will not have it
-        }
-        const escalations = (detail.history || [])
-          .filter((h) => h.action === "escalated")
-          .map((h) => ({
-            at: h.at,
-            level: h.level,
-            from: (h.detail || {}).from,
-            why: (h.detail || {}).detail,
-            org: w.org,
-            subject: `${words(w.kind)} · ${subject(w)}`,
-          }));
-        state.details.set(w.id, { updatedAt: w.updated_at, escalations });
-      }),
-    );
-    renderEscalations();
   }
 
   function officerRow(o, chipClass, chipText, detail, sub) {
@@ -305,16 +247,13 @@
   }
 
   // One poll of the O22/O23 ranking: yellow cards, O23 collection duty and O5 assignments.
-  async function loadOfficers() {
+  function renderOfficers(ranking) {
     const list = $("collection");
     const cards = $("yellow-cards");
-    const response = await api("/officers/v1/liability/ranking");
-    if (response.status === 403) {
+    if (!ranking) {
       empty(cards, "Not visible to this credential.");
       return empty(list, "Not visible to this credential.");
     }
-    if (!response.ok) throw new Error(`officers: ${await problemText(response)}`);
-    const ranking = await response.json();
     const limit = ranking.policy.yellow_card_balance;
     const yellow = ranking.officers
       .filter((o) => o.yellow_card)
@@ -340,14 +279,127 @@
     );
   }
 
-  async function loadMe() {
-    const sent = Date.now();
-    const me = await json("/v1/me");
-    const received = Date.now();
+  function renderMe(me, sent, received) {
     state.skewMs = Date.parse(me.server_time) - (sent + received) / 2;
     state.me = me;
     $("who").textContent = `${me.name} · ${me.roles.join(", ")} · ${me.org}`;
     $("scope").textContent = `Scope: ${me.org} and below`;
+  }
+
+  // -- sources: one request each per poll, own ETag, own failures -----------------------------
+
+  function deadlinesPage(page) {
+    state.deadlines = page.items;
+    state.deadlineCursor = page.next_cursor;
+    renderDeadlines();
+  }
+
+  const SOURCES = [
+    {
+      name: "summary",
+      panels: ["tiles", "panel-branches"],
+      url: () => "/warnings/v1/summary",
+      render: renderSummary,
+    },
+    {
+      name: "warnings",
+      panels: ["panel-warnings"],
+      url: () => `/warnings/v1/warnings?state=open&limit=${SHOWN.warnings}`,
+      render: renderWarnings,
+    },
+    {
+      name: "deadlines",
+      panels: ["panel-deadlines"],
+      url: () => `/warnings/v1/deadlines?limit=${state.deadlineRows}`,
+      render: deadlinesPage,
+    },
+    {
+      name: "escalations",
+      panels: ["panel-escalations"],
+      url: () => `/warnings/v1/escalations?limit=${SHOWN.escalations}`,
+      render: renderEscalations,
+    },
+    { name: "me", panels: [], every: SLOW_MS, url: () => "/v1/me", render: renderMe },
+    {
+      name: "officers",
+      panels: ["panel-officers"],
+      every: SLOW_MS,
+      url: () => "/officers/v1/liability/ranking",
+      render: renderOfficers,
+      forbidden: () => renderOfficers(null), // a credential without the officers' read roles
+    },
+  ];
+
+  function resetSources() {
+    for (const s of SOURCES) {
+      Object.assign(s, { etag: null, etagUrl: null, busy: false, nextAt: 0, failures: 0 });
+      Object.assign(s, { lastGood: 0, error: "" });
+      markStale(s);
+    }
+  }
+
+  function markStale(source) {
+    const stale = source.failures > 0;
+    const good = source.lastGood && clockTime(source.lastGood + state.skewMs);
+    const since = good ? `last good data ${good}` : "no data yet";
+    for (const id of source.panels) {
+      const panel = $(id);
+      panel.classList.toggle("stale", stale);
+      let note = panel.querySelector(":scope > .stale-note");
+      if (!stale) {
+        if (note) note.remove();
+        continue;
+      }
+      if (!note) {
+        note = el("p", { class: "stale-note", role: "status" });
+        panel.prepend(note);
+      }
+      note.textContent = `Stale: ${since} (${source.error})`;
+      note.dataset.since = String(source.lastGood);
+    }
+  }
+
+  // Every POLL_MS while failing doubles the wait (6, 12, 24 s), at most MAX_BACKOFF_MS.
+  function backoff(source) {
+    const wait = Math.min(POLL_MS * 2 ** source.failures, MAX_BACKOFF_MS);
+    return Math.max(source.every || POLL_MS, wait);
+  }
+
+  async function load(source, session) {
+    const url = source.url();
+    const started = Date.now();
+    const headers = source.etag && source.etagUrl === url ? { "If-None-Match": source.etag } : {};
+    source.busy = true;
+    try {
+      const response = await api(url, headers);
+      const received = Date.now();
+      if (session !== state.session) return;
+      if (source.url() !== url) {
+        source.nextAt = 0; // the list was widened meanwhile ("more"): ask again next poll
+        return;
+      }
+      if (response.status === 403 && source.forbidden) source.forbidden();
+      else if (response.status !== 304) {
+        if (!response.ok) throw new Error(await problemText(response));
+        const body = await response.json();
+        if (session !== state.session) return;
+        source.render(body, started, received);
+        source.etag = response.headers.get("ETag");
+        source.etagUrl = url;
+      }
+      source.failures = 0;
+      source.lastGood = received;
+      source.nextAt = started + (source.every || POLL_MS);
+    } catch (error) {
+      if (session !== state.session) return;
+      if (error instanceof AuthError) return signOut(error.message);
+      source.failures += 1;
+      source.error = error.name === "TimeoutError" ? "no answer" : error.message || "unreachable";
+      source.nextAt = started + backoff(source);
+    } finally {
+      if (session === state.session) source.busy = false;
+    }
+    markStale(source);
   }
 
   function setStatus(kind, text) {
@@ -355,22 +407,54 @@
     $("status-text").textContent = text;
   }
 
-  async function poll() {
-    state.timer = null;
+  function showStatus() {
+    if (!state.credential) return;
+    const failing = SOURCES.filter((s) => s.failures > 0);
+    if (!failing.length) setStatus("ok", "live");
+    else if (failing.length === SOURCES.length) setStatus("down", failing[0].error);
+    else setStatus("stale", `stale: ${failing.map((s) => s.name).join(", ")}`);
+    const good = Math.max(...SOURCES.map((s) => s.lastGood));
+    if (good) $("updated").textContent = `Updated ${clockTime(good + state.skewMs)}`;
+  }
+
+  // One poll: every source that is due and not still waiting for its last answer.
+  function poll() {
+    state.timer = setTimeout(poll, POLL_MS);
+    const at = Date.now();
+    const session = state.session;
+    const due = SOURCES.filter((s) => !s.busy && at >= s.nextAt);
+    Promise.allSettled(due.map((s) => load(s, session))).then(showStatus);
+  }
+
+  // "More": the next page after the rows shown (a user action, appended). The poll then asks
+  // for that many rows from the start, still one request, so the longer list stays current.
+  async function more() {
+    if (!state.deadlineCursor || state.moreBusy) return;
+    const button = $("deadlines-more");
+    const session = state.session;
+    const limit = Math.min(SHOWN.deadlines, MAX_ROWS - state.deadlines.length);
+    const cursor = encodeURIComponent(state.deadlineCursor);
+    state.moreBusy = true;
+    button.disabled = true;
     try {
-      const slow = Date.now() - state.lastSlow > SLOW_MS;
-      const calls = [loadSummary(), loadWarnings(), loadDeadlines()];
-      if (slow) calls.push(loadMe(), loadOfficers());
-      await Promise.all(calls);
-      if (slow) state.lastSlow = Date.now();
-      state.lastOk = Date.now();
-      setStatus("ok", "live");
-      $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
+      const response = await api(`/warnings/v1/deadlines?limit=${limit}&cursor=${cursor}`);
+      if (!response.ok) throw new Error(await problemText(response));
+      const page = await response.json();
+      if (session !== state.session) return;
+      const key = (d) => `${d.warning_id}/${d.step}`;
+      const shown = new Set(state.deadlines.map(key));
+      state.deadlines = state.deadlines.concat(page.items.filter((d) => !shown.has(key(d))));
+      state.deadlineRows = Math.min(MAX_ROWS, state.deadlineRows + limit);
+      state.deadlineCursor = page.next_cursor;
+      button.textContent = "More";
+      renderDeadlines();
     } catch (error) {
       if (error instanceof AuthError) return signOut(error.message);
-      setStatus("down", error.message || "unreachable");
+      button.textContent = "More (failed, try again)";
+    } finally {
+      state.moreBusy = false;
+      button.disabled = false;
     }
-    if (state.credential) state.timer = setTimeout(poll, POLL_MS);
   }
 
   // -- sign in / out -------------------------------------------------------------------------
@@ -379,7 +463,8 @@
     $("login").hidden = true;
     $("board").hidden = false;
     $("sign-out").hidden = false;
-    state.lastSlow = 0;
+    state.session += 1;
+    resetSources();
     if (!state.ticker) state.ticker = setInterval(tick, 1000);
     tick();
     poll();
@@ -388,8 +473,10 @@
   function signOut(message) {
     sessionStorage.removeItem(STORE);
     state.credential = null;
-    state.etag = null;
-    state.details.clear();
+    state.session += 1;
+    state.deadlines = [];
+    state.deadlineRows = SHOWN.deadlines;
+    state.deadlineCursor = null;
     if (state.timer) clearTimeout(state.timer);
     state.timer = null;
     $("board").hidden = true;
@@ -416,6 +503,7 @@
       start();
     });
     $("sign-out").addEventListener("click", () => signOut(""));
+    $("deadlines-more").addEventListener("click", more);
     state.credential = sessionStorage.getItem(STORE);
     if (state.credential) start();
     else signOut("");
