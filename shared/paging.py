@@ -13,7 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Select, TypeDecorator, and_, or_
 from sqlalchemy.orm import QueryableAttribute
 
 from shared.errors import InvalidInput
@@ -101,8 +101,11 @@ def keyset(
 def _typed(col: SortColumn, value: Any) -> Any:
     """A cursor value back as the column's Python type (a cursor the column can't hold: 422)."""
     expr = col.__clause_element__() if isinstance(col, QueryableAttribute) else col
+    sql_type = expr.type
+    if isinstance(sql_type, TypeDecorator):
+        sql_type = sql_type.impl_instance
     try:
-        kind = expr.type.python_type
+        kind = sql_type.python_type
     except NotImplementedError:
         return value
     try:

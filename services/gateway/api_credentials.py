@@ -30,6 +30,7 @@ from services.gateway.schemas import (
 from shared.auth import Forbidden, narrowest
 from shared.db import SAFE_METHODS
 from shared.org import OrgPath
+from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 
 router = APIRouter(prefix="/v1", tags=["gateway"])
 
@@ -82,19 +83,27 @@ async def create_credential(
     return credentials.issued(row, key)
 
 
-@router.get("/credentials", response_model=list[CredentialRead])
+@router.get("/credentials", response_model=Page[CredentialRead])
 async def list_credentials(
     request: Request,
     caller: AdminDep,
     org: Annotated[OrgPath | None, Query(description="subtree root")] = None,
     include_revoked: Annotated[bool, Query()] = False,
-) -> list[CredentialRead]:
-    """G2: the credentials of a subtree (never their keys), oldest first."""
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[CredentialRead]:
+    """G2: the credentials of a subtree (never their keys), oldest first, a page at a time
+    (issue 13)."""
     async with transaction(request) as session:
         rows = await credentials.listing(
-            session, org=narrowest(caller, org), include_revoked=include_revoked
+            session,
+            org=narrowest(caller, org),
+            include_revoked=include_revoked,
+            limit=limit,
+            cursor=cursor,
         )
-        return [credentials.credential_read(r) for r in rows]
+        page, after = page_of(rows, limit, lambda r: (r.created_at, r.id))
+        return Page(items=[credentials.credential_read(r) for r in page], next_cursor=after)
 
 
 @router.get("/credentials/{credential_id}", response_model=CredentialRead)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from services.gateway.ratelimit import Limit
 from services.gateway.schemas import CredentialCreate, CredentialIssued, CredentialRead
 from shared.auth import Caller, Role
 from shared.errors import Conflict, NotFound
+from shared.paging import keyset
 
 KEY_PREFIX = "lrk_"
 
@@ -98,14 +100,18 @@ async def visible(session: AsyncSession, caller: Caller, cred_id: str) -> Creden
     return row
 
 
-async def listing(session: AsyncSession, *, org: str, include_revoked: bool) -> list[Credential]:
-    """Credentials of the subtree under `org` (G4), oldest first."""
+async def listing(
+    session: AsyncSession, *, org: str, include_revoked: bool, limit: int, cursor: str | None
+) -> Sequence[Credential]:
+    """A page (up to `limit + 1` rows) of the credentials of the subtree under `org` (G4),
+    oldest first."""
     stmt = select(Credential).where(
         or_(Credential.org == org, Credential.org.startswith(org + "/", autoescape=True))
     )
     if not include_revoked:
         stmt = stmt.where(Credential.revoked_at.is_(None))
-    return list(await session.scalars(stmt.order_by(Credential.created_at, Credential.id)))
+    order = [(Credential.created_at, False), (Credential.id, False)]
+    return (await session.scalars(keyset(stmt, order, cursor=cursor, limit=limit))).all()
 
 
 async def rotate(session: AsyncSession, row: Credential, *, now: datetime) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, func
+from sqlalchemy import JSON, Index, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,6 +24,8 @@ class Credential(Base):
     organisation node (G4) and an optional rate limit of its own (G5)."""
 
     __tablename__ = "credential"
+    # issue 13: the listing is paged in this order
+    __table_args__ = (Index("ix_credential_created_page", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

@@ -245,7 +245,7 @@ async def limitation_events(
     (issue 13)."""
     loan = await visible_loan(session, caller, loan_id)
     rows = await handover_service.event_page(session, loan.loan_id, limit=limit, cursor=cursor)
-    page, after = page_of(rows, limit, lambda r: (r.on_date, r.recorded_at, r.id))
+    page, after = page_of(rows, limit, lambda r: (r.on_date, r.id))
     return Page(items=[_event_read(r) for r in page], next_cursor=after)
 
 

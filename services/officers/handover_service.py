@@ -84,13 +84,11 @@ async def events_of(session: AsyncSession, loan_id: str) -> list[LimitationEvent
 async def event_page(
     session: AsyncSession, loan_id: str, *, limit: int, cursor: str | None
 ) -> Sequence[LimitationEvent]:
-    """O21: a page (up to `limit + 1` rows) of a loan's limitation events, latest first."""
+    """O21: a page (up to `limit + 1` rows) of a loan's limitation events, latest date first
+    (one day's by event id: `recorded_at` is a server default, second-grained text on SQLite,
+    so it cannot carry a cursor)."""
     stmt = select(LimitationEvent).where(LimitationEvent.loan_id == loan_id)
-    order = [
-        (LimitationEvent.on_date, True),
-        (LimitationEvent.recorded_at, True),
-        (LimitationEvent.id, True),
-    ]
+    order = [(LimitationEvent.on_date, True), (LimitationEvent.id, True)]
     return (await session.scalars(keyset(stmt, order, cursor=cursor, limit=limit))).all()
 
 

@@ -21,6 +21,7 @@ from shared.db import SessionDep
 from shared.errors import InvalidInput
 from shared.events import Id
 from shared.openapi import also
+from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 
 router = APIRouter(prefix="/v1")
 
@@ -114,17 +115,20 @@ async def create_model(
     return service.model_body(row, cache.remember(row), in_use=in_use)
 
 
-@router.get("/models", response_model=list[ModelSummary], tags=["models"])
+@router.get("/models", response_model=Page[ModelSummary], tags=["models"])
 async def list_models(
     session: SessionDep,
     caller: ReaderDep,
     name: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[dict[str, Any]]:
-    """Model versions, by name, newest version first."""
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Model versions, by name, newest version first, a page at a time (issue 13)."""
     del caller
-    rows = await store.list_models(session, name=name, limit=limit)
-    return [service.model_summary(service.ModelVersion.of(r)) for r in rows]
+    rows = await store.list_models(session, name=name, limit=limit, cursor=cursor)
+    page, after = page_of(rows, limit, lambda r: (r.name, r.version))
+    items = [service.model_summary(service.ModelVersion.of(r)) for r in page]
+    return {"items": items, "next_cursor": after}
 
 
 @router.get("/models/{model_id}", response_model=ModelRead, tags=["models"])

@@ -8,7 +8,6 @@ emits `rating.completed` through the outbox in the same transaction.
 
 from __future__ import annotations
 
-import base64
 import logging
 import os
 import re
@@ -16,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring import store
@@ -48,6 +46,7 @@ from shared.errors import InvalidInput, NotFound
 from shared.events import RatingCompleted, RatingCompletedBody
 from shared.org import ORG_PATTERN
 from shared.outbox import Outbox
+from shared.paging import page_of
 
 log = logging.getLogger("scoring.ratings")
 
@@ -180,23 +179,6 @@ async def rating_sensitivity(
     }
 
 
-def encode_cursor(row: Rating) -> str:
-    raw = orjson.dumps([row.created_at.isoformat(), row.id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """(created_at, id) of the last rating of the previous page; 422 if it is not ours."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, rid = orjson.loads(text)
-        return datetime.fromisoformat(at), str(rid)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput(
-            "cursor is not one this service returned", pointer="#query/cursor"
-        ) from exc
-
-
 async def list_ratings(
     session: AsyncSession,
     *,
@@ -207,17 +189,14 @@ async def list_ratings(
     cursor: str | None,
 ) -> dict[str, Any]:
     """Rating history (newest first) in the caller's subtree, a page at a time."""
-    before = decode_cursor(cursor) if cursor else None
-    if before is not None and before[0].tzinfo is None:
-        raise InvalidInput("cursor is not one this service returned", pointer="#query/cursor")
     rows = await store.list_ratings(
         session,
         under=narrowest(caller, org),
         enterprise_id=enterprise_id,
-        limit=limit + 1,
-        before=before,
+        limit=limit,
+        cursor=cursor,
     )
-    page = list(rows[:limit])
+    page, after = page_of(rows, limit, lambda r: (r.created_at, r.id))
     return {
         "items": [
             {
@@ -237,7 +216,7 @@ async def list_ratings(
             }  # fmt: skip
             for r in page
         ],
-        "next_cursor": encode_cursor(page[-1]) if len(rows) > limit else None,
+        "next_cursor": after,
     }
 
 

@@ -27,6 +27,7 @@ from shared.errors import InvalidInput
 from shared.events import Id
 from shared.idempotency import HEADER, hash_json, replay_response, run_once
 from shared.org import OrgPath
+from shared.paging import Cursor, Limit
 
 router = APIRouter(prefix="/v1", tags=["ratings"])
 
@@ -172,10 +173,11 @@ async def list_ratings(
     caller: ReaderDep,
     enterprise_id: Annotated[Id | None, Query(description="one enterprise's history")] = None,
     org: Annotated[OrgPath | None, Query(description="subtree root")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """Rating history, newest first, in the caller's subtree; `next_cursor` pages on."""
+    """Rating history, newest first, in the caller's subtree; `next_cursor` pages on (issue
+    13: at most 1000 a page)."""
     return await ratings.list_ratings(
         session, caller=caller, enterprise_id=enterprise_id, org=org, limit=limit, cursor=cursor
     )

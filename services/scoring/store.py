@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, exists, func, insert, or_, select
+from sqlalchemy import Table, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring.models import Rating, ScoringModel
+from shared.paging import keyset
 
 RATING: Table = Rating.__table__  # type: ignore[assignment]
 
@@ -27,15 +27,14 @@ async def next_version(session: AsyncSession, name: str) -> int:
 
 
 async def list_models(
-    session: AsyncSession, *, name: str | None, limit: int
+    session: AsyncSession, *, name: str | None, limit: int, cursor: str | None
 ) -> Sequence[ScoringModel]:
-    """Model versions by name, newest version first."""
-    stmt = (
-        select(ScoringModel).order_by(ScoringModel.name, ScoringModel.version.desc()).limit(limit)
-    )
+    """A page (up to `limit + 1` rows) of model versions by name, newest version first."""
+    stmt = select(ScoringModel)
     if name is not None:
         stmt = stmt.where(ScoringModel.name == name)
-    return (await session.scalars(stmt)).all()
+    order = [(ScoringModel.name, False), (ScoringModel.version, True)]
+    return (await session.scalars(keyset(stmt, order, cursor=cursor, limit=limit))).all()
 
 
 async def model_in_use(session: AsyncSession, model_id: str) -> bool:
@@ -59,20 +58,14 @@ async def list_ratings(
     under: str,
     enterprise_id: str | None,
     limit: int,
-    before: tuple[datetime, str] | None,
+    cursor: str | None,
 ) -> Sequence[Rating]:
-    """Ratings in the subtree `under`, newest first, strictly after the cursor `before`."""
-    stmt = (
-        select(Rating)
-        .where(or_(Rating.org == under, Rating.org.startswith(under + "/", autoescape=True)))
-        .order_by(Rating.created_at.desc(), Rating.id.desc())
-        .limit(limit)
+    """A page (up to `limit + 1` rows) of the ratings in the subtree `under`, newest first,
+    after the cursor."""
+    stmt = select(Rating).where(
+        or_(Rating.org == under, Rating.org.startswith(under + "/", autoescape=True))
     )
     if enterprise_id is not None:
         stmt = stmt.where(Rating.enterprise_id == enterprise_id)
-    if before is not None:
-        at, rid = before
-        stmt = stmt.where(
-            or_(Rating.created_at < at, and_(Rating.created_at == at, Rating.id < rid))
-        )
-    return (await session.scalars(stmt)).all()
+    order = [(Rating.created_at, True), (Rating.id, True)]
+    return (await session.scalars(keyset(stmt, order, cursor=cursor, limit=limit))).all()

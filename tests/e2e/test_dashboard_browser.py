@@ -249,7 +249,7 @@ async def test_g8_wall_display_key_in_the_fragment_and_sign_out(
 
     # A revoked key signs the wall out at the next poll, with the reason.
     async with httpx.AsyncClient(base_url=embedded, headers=ADMIN, timeout=30) as client:
-        listed = (await client.get("/v1/credentials")).json()
+        listed = (await client.get("/v1/credentials")).json()["items"]
         revoked = await client.post(f"/v1/credentials/{listed[0]['id']}/revoke")
         assert revoked.status_code == 200
     await page.locator("#login-form").wait_for(state="visible", timeout=WAIT_MS)

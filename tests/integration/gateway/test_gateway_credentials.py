@@ -37,7 +37,7 @@ async def test_g2_a_key_is_shown_once_and_only_its_hash_is_stored(
     assert issued["key_prefix"] == key[:10]
     assert (issued["roles"], issued["org"], issued["active"]) == (["branch"], "HO/GZ", True)
 
-    listed = (await stack.client.get("/v1/credentials", headers=ADMIN)).json()
+    listed = (await stack.client.get("/v1/credentials", headers=ADMIN)).json()["items"]
     assert [c["id"] for c in listed] == [issued["id"]]
     assert "key" not in listed[0]
     one = await stack.client.get(f"/v1/credentials/{issued['id']}", headers=ADMIN)
@@ -93,11 +93,11 @@ async def test_g2_revocation_stops_the_key_at_once_and_is_idempotent(stack: Stac
     assert rotate.status_code == 409
     assert rotate.json()["detail"].startswith("G2:")
     listed = (await stack.client.get("/v1/credentials", headers=ADMIN)).json()
-    assert listed == []
+    assert listed == {"items": [], "next_cursor": None}
     everything = await stack.client.get(
         "/v1/credentials", params={"include_revoked": "true"}, headers=ADMIN
     )
-    assert [c["id"] for c in everything.json()] == [issued["id"]]
+    assert [c["id"] for c in everything.json()["items"]] == [issued["id"]]
 
 
 async def test_g2_another_replica_without_cache_sees_a_revocation_at_once(
@@ -153,7 +153,7 @@ async def test_g4_a_branch_admin_manages_only_its_subtree(stack: Stack) -> None:
     assert outside.status_code == 403
     assert outside.json()["detail"].startswith("G4")
     listed = await stack.client.get("/v1/credentials", headers=bearer(branch_admin))
-    assert {c["org"] for c in listed.json()} == {"HO/GZ", "HO/GZ/LS03"}
+    assert {c["org"] for c in listed.json()["items"]} == {"HO/GZ", "HO/GZ/LS03"}
     for action in ("", "/rotate", "/revoke"):
         path = f"/v1/credentials/{other['id']}{action}"
         method = stack.client.get if not action else stack.client.post

@@ -122,5 +122,5 @@ async def test_cli_load_default_model_into_an_empty_database(scoring_db: str) ->
     assert code == 0
     assert out.strip().endswith("version 1 (created)")
     async with serve(create_app(settings_for(scoring_db))) as client:
-        listed = (await client.get("/v1/models")).json()
+        listed = (await client.get("/v1/models")).json()["items"]
         assert [m["id"] for m in listed] == [out.split()[0]]

@@ -52,13 +52,13 @@ async def test_model_versions_same_document_is_found_edit_is_a_new_version(
     assert second.json()["id"] != scoring.model_id
     assert second.json()["nodes"]["U2"]["weights"] == [0.3, 0.3, 0.2, 0.1, 0.1]
 
-    listed = (await scoring.client.get("/v1/models")).json()
+    listed = (await scoring.client.get("/v1/models")).json()["items"]
     assert [(m["version"], m["id"]) for m in listed] == [
         (2, second.json()["id"]),
         (1, scoring.model_id),
     ]
     other = (await scoring.client.get("/v1/models", params={"name": "nope"})).json()
-    assert other == []
+    assert other == {"items": [], "next_cursor": None}
 
 
 async def test_model_read_has_document_weights_and_consistency(scoring: Scoring) -> None:
