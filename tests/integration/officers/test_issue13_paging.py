@@ -1,0 +1,114 @@
+"""Issue 13: every list a client can poll answers a bounded page `{items, next_cursor}` (at
+most 1000 items, keyset cursor), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from shared.paging import encode_cursor
+from tests.integration.officers.test_ledger import disbursed, post
+from tests.integration.officers.test_responsibility_handover import notice
+from tests.support.officers import SUB_BRANCH, client_as, officer, ok, seed
+
+# Every paged list of the officers service (OF-A and loan L1 exist in the tests below).
+PAGED = [
+    "/v1/officers",
+    "/v1/grading/runs",
+    "/v1/grading/runs/1/results",
+    "/v1/figures/2025",
+    "/v1/pay-sheets/2025",
+    "/v1/officers/OF-A/grades",
+    "/v1/collection/duty/2026",
+    "/v1/officers/OF-A/appointments",
+    "/v1/officers/OF-A/assignments",
+    "/v1/officers/OF-A/buyouts/vintage",
+    "/v1/loans/L1/limitation-events",
+]
+
+
+async def walk(
+    client: httpx.AsyncClient, path: str, limit: int, **query: str
+) -> list[list[dict[str, Any]]]:
+    """Every page of a list, following `next_cursor` until it is null."""
+    pages: list[list[dict[str, Any]]] = []
+    params: dict[str, Any] = {"limit": limit, **query}
+    while True:
+        page = await ok(client.get(path, params=params), 200)
+        assert set(page) >= {"items", "next_cursor"}
+        pages.append(page["items"])
+        if page["next_cursor"] is None:
+            return pages
+        params["cursor"] = page["next_cursor"]
+
+
+async def test_issue13_officers_list_is_paged_each_officer_once_in_id_order(
+    admin: httpx.AsyncClient,
+) -> None:
+    await seed(admin)
+    ids = [f"OF-{n:02d}" for n in (7, 3, 11, 1, 5, 9, 2)]
+    for oid in ids:
+        await ok(admin.post("/v1/officers", json=officer(oid)), 201)
+    await ok(admin.post("/v1/officers", json=officer("OF-SZ", "HO/SZ/BA02")), 201)
+    pages = await walk(admin, "/v1/officers", 3, org="HO/GZ")
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert [o["id"] for p in pages for o in p] == sorted(ids)
+    whole = await ok(admin.get("/v1/officers", params={"limit": 1000}), 200)
+    assert [o["id"] for o in whole["items"]] == sorted([*ids, "OF-SZ"])
+    assert whole["next_cursor"] is None
+
+
+async def test_issue13_limitation_events_are_paged_latest_first_each_once(
+    app: FastAPI, admin: httpx.AsyncClient
+) -> None:
+    await seed(admin, {"OF-A": "HO/GZ/LS03"})
+    await post(app, [disbursed("L1")])
+    days = {"N1": "2025-03-10", "N2": "2025-05-01", "N3": "2025-05-01", "N4": "2025-01-02"}
+    async with client_as(app, SUB_BRANCH) as sub:
+        for event_id, on in days.items():
+            await ok(sub.post("/v1/loans/L1/limitation-events", json=notice(event_id, on)), 201)
+    pages = await walk(admin, "/v1/loans/L1/limitation-events", 1)
+    assert [len(p) for p in pages] == [1, 1, 1, 1]
+    assert [e["event_id"] for p in pages for e in p] == ["N3", "N2", "N1", "N4"]
+
+
+async def test_issue13_a_limit_over_1000_is_a_422_naming_query_limit(
+    app: FastAPI, admin: httpx.AsyncClient
+) -> None:
+    await seed(admin, {"OF-A": "HO/GZ/LS03"})
+    await post(app, [disbursed("L1")])
+    for path in PAGED:
+        response = await admin.get(path, params={"limit": 1001})
+        assert response.status_code == 422, path
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert [e["pointer"] for e in response.json()["errors"]] == ["#query/limit"], path
+        assert (await admin.get(path, params={"limit": 0})).status_code == 422, path
+        assert (await admin.get(path, params={"limit": 1000})).status_code in (200, 404), path
+
+
+async def test_issue13_a_garbage_cursor_is_a_422_naming_query_cursor(
+    app: FastAPI, admin: httpx.AsyncClient
+) -> None:
+    await seed(admin, {"OF-A": "HO/GZ/LS03"})
+    await post(app, [disbursed("L1")])
+    garbage = [
+        "not a cursor!",
+        "bm90IGpzb24",  # base64 of "not json"
+        encode_cursor(["a", "b", "c", "d", "e"]),  # no list here has five keys
+        "x" * 401,  # longer than any cursor issued
+    ]
+    for path in [p for p in PAGED if "/runs/1/" not in p]:  # no run 1: a 404 first
+        for cursor in garbage:
+            response = await admin.get(path, params={"cursor": cursor})
+            assert response.status_code == 422, (path, cursor)
+            assert [e["pointer"] for e in response.json()["errors"]] == ["#query/cursor"], path
+    # A well-formed cursor whose value the sort column cannot hold (run ids are integers).
+    wrong_type = await admin.get("/v1/grading/runs", params={"cursor": encode_cursor(["x"])})
+    assert wrong_type.status_code == 422
+    assert wrong_type.json()["errors"][0]["pointer"] == "#query/cursor"
+    wrong_date = encode_cursor(["not a date", "N1"])
+    events = await admin.get("/v1/loans/L1/limitation-events", params={"cursor": wrong_date})
+    assert events.status_code == 422
+    assert events.json()["errors"][0]["pointer"] == "#query/cursor"
