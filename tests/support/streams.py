@@ -181,3 +181,149 @@ def bench_stream(tag: str, loans: int, total: int, *, seed: int = 11) -> list[di
         add(at, "repayment.received", principal, loan_id=f"{tag}-L{i}", org=org)
     timed.sort(key=lambda item: (item[0], item[1]))
     return [{"event_id": f"{tag}-e{n}", **event} for n, (_, _, event) in enumerate(timed)]
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition the producer's default partitioner (murmur2) picks for `key`."""
+    from aiokafka.partitioner import DefaultPartitioner
+
+    every = list(range(partitions))
+    return int(DefaultPartitioner()(key.encode(), every, every))
+
+
+def replica_stream(
+    tag: str,
+    loans: int,
+    *,
+    partitions: int = 6,
+    repayments: tuple[int, ...] = (0, 1, 1, 2),
+    seed: int = 5,
+) -> list[list[dict[str, Any]]]:
+    """Three phases of a mixed stream for replicas of one consumer group (issue 14), each to be
+    produced once the previous one is applied, whose end state (warnings with their levels,
+    deadlines and histories) is the same whatever order the partitions and topics are read in.
+
+    Kafka orders one key's events within one topic only, and replicas read partitions side by
+    side, so a stream whose outcome depends on that order has no one right answer. Hence:
+    1. repayments of loans not disbursed yet (parked, W18);
+    2. disbursements - groups of 4 borrowers whose loans lie on 4 different partitions, a few
+       late group links - and repayments: no warning yet, so the balances end the phase final;
+    3. the signals: interest-arrears chains (yellow, orange, red: one key, one topic), predicted
+       classifications, pre-maturity checks, financial anomalies and violations. In a group one
+       member signals (its contagion history follows that member's order), except in the hot
+       groups, where three members' major events at one moment raise red everywhere in
+       whatever order (the replicas contend for the same contagion warnings). Borrower events
+       of borrowers without a loan and repayments of loans never disbursed stay parked.
+    About 3 % of each phase's events are sent again later in the phase (redeliveries). Each
+    loan gets a number of repayments drawn from `repayments` in phase 2.
+    """
+    rng = random.Random(seed)
+    phases: list[list[dict[str, Any]]] = [[], [], []]
+    n = 0
+
+    def ev(phase: int, type_: str, body: dict[str, Any], at: datetime, **subject: Any) -> None:
+        nonlocal n
+        n += 1
+        phases[phase].append(
+            {
+                "event_id": f"{tag}-e{n}",
+                "type": type_,
+                "occurred_at": at.isoformat(),
+                "org": subject.pop("org"),
+                "body": body,
+                **subject,
+            }
+        )
+
+    # Groups of 4 loans on 4 different partitions: deal the loans out by partition.
+    by_partition: dict[int, list[int]] = {}
+    for i in range(loans):
+        by_partition.setdefault(partition_of(f"{tag}-L{i}", partitions), []).append(i)
+    group_of: dict[int, int] = {}
+    queues = sorted(by_partition.values(), key=len, reverse=True)
+    g = 0
+    while sum(1 for q in queues if q) >= 4 and g < loans // 6:  # about 2/3 of loans in groups
+        queues.sort(key=len, reverse=True)
+        for q in queues[:4]:
+            group_of[q.pop()] = g
+        g += 1
+    groups = g
+    members: dict[int, list[int]] = {}
+    for i, gid in sorted(group_of.items()):
+        members.setdefault(gid, []).append(i)
+
+    for i in range(loans):
+        loan, borrower, org = f"{tag}-L{i}", f"{tag}-B{i}", ORGS[i % len(ORGS)]
+        at = BASE + timedelta(minutes=i)
+        ids = {"loan_id": loan, "org": org}
+        if i % 5 == 0:  # ahead of its disbursement, on another topic
+            ev(0, "repayment.received", {"principal": "1000", "interest": "12.50"}, at, **ids)
+        amount = rng.choice(["80000", "999999.99", "1000000", "2500000", "5000000", "7200000"])
+        body: dict[str, Any] = {
+            "amount": amount,
+            "maturity_date": (
+                date(2026, 12, 1) + timedelta(days=rng.randrange(0, 400))
+            ).isoformat(),
+        }
+        if i in group_of:
+            body["group_id"] = f"{tag}-G{group_of[i]}"
+        ev(1, "loan.disbursed", body, at, borrower_id=borrower, **ids)
+        for _ in range(rng.choice(repayments)):
+            principal = {"principal": str(rng.randrange(100, 5000)), "interest": "35.50"}
+            ev(1, "repayment.received", principal, at + timedelta(days=1), **ids)
+    linked: set[int] = set()
+    for k in range(loans // 50):  # late group links of borrowers outside any group
+        i = rng.randrange(loans)
+        if i not in group_of and groups:
+            linked.add(i)  # a member now: no signals of its own (one source per group)
+            link = {"group_id": f"{tag}-G{rng.randrange(groups)}"}
+            ev(1, "borrower.group_linked", link, BASE, borrower_id=f"{tag}-B{i}", org=ORGS[k % 3])
+
+    hot = set(range(0, groups, 10))
+    for i in range(loans):
+        loan, borrower, org = f"{tag}-L{i}", f"{tag}-B{i}", ORGS[i % len(ORGS)]
+        at = BASE + timedelta(days=30, minutes=i)
+        ids = {"loan_id": loan, "org": org}
+        grp = group_of.get(i)
+        if i in linked:
+            continue
+        if grp is not None:
+            if grp in hot:
+                if i in members[grp][:3]:  # three members, one moment: red all round
+                    moment = BASE + timedelta(days=20, minutes=grp)
+                    ev(2, "borrower.major_event", {"kind": "major_lawsuit"}, moment,
+                       borrower_id=borrower, org=org)  # fmt: skip
+                continue
+            if i != members[grp][0]:
+                continue  # the others only get the source member's contagion
+            choice = grp % 3
+        else:
+            choice = rng.randrange(6)
+        if choice == 0:  # W1c chain on one key and topic: yellow, orange, red
+            since = (at - timedelta(days=100)).date()
+            for days in (5, 40, 100)[: rng.choice((1, 2, 3))]:
+                seen = datetime.combine(since, datetime.min.time(), SH) + timedelta(days=days - 1)
+                arrears = {"amount": "800", "since": since.isoformat()}
+                ev(2, "interest.arrears", arrears, seen + timedelta(hours=12), **ids)
+        elif choice == 1:
+            five = rng.choice(["special_mention", "substandard", "doubtful", "loss"])
+            ev(2, "loan.classified", {"five_class": five, "tier": 3, "predicted": True}, at, **ids)
+        elif choice == 2:
+            outcome = rng.choice(["cannot_confirm", "expected_unpaid"])
+            ev(2, "loan.maturity_checked", {"outcome": outcome}, at, **ids)
+        elif choice == 3:
+            anomaly = {"indicator": "revenue", "old": "1000", "new": str(rng.choice([800, 400]))}
+            ev(2, "borrower.financial_anomaly", anomaly, at, borrower_id=borrower, org=org)
+        elif choice == 4 and grp is None:
+            ev(2, "lending.violation", {"kind": "rule_breaking"}, at, **ids)
+    for k in range(loans // 100):  # parked for good: no such borrower or loan here
+        org = ORGS[k % 3]
+        ghost = {"borrower_id": f"{tag}-GB{k}", "org": org}
+        ev(2, "borrower.major_event", {"kind": "major_lawsuit"}, BASE, **ghost)
+        ev(2, "repayment.received", {"principal": "10"}, BASE, loan_id=f"{tag}-GL{k}", org=org)
+
+    for phase in phases:
+        for _ in range(len(phase) * 3 // 100):  # redeliveries: later in the same phase
+            first = rng.randrange(len(phase))
+            phase.insert(rng.randrange(first, len(phase)) + 1, dict(phase[first]))
+    return phases
