@@ -391,7 +391,8 @@ def main() -> None:
         gateway = procs["gateway"].url
         demo.load(gateway=gateway, api_key=ADMIN_KEY)
         models = httpx.get(gateway + "/scoring/v1/models",
-                           headers={"Authorization": f"Bearer {ADMIN_KEY}"}).json()["items"]  # fmt: skip
+                           headers={"Authorization": f"Bearer {ADMIN_KEY}"}).json()  # fmt: skip
+        models = models["items"]
         ps = {n: psutil.Process(p.proc.pid) for n, p in procs.items() if p.proc is not None}
         load, warm, end, peak, elapsed = asyncio.run(drive(gateway, models[0]["id"], ps, args))
         exited = [n for n, p in procs.items() if p.proc is None or p.proc.poll() is not None]

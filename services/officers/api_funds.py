@@ -33,6 +33,7 @@ from shared.auth import Caller, Role, allow
 from shared.db import SessionDep
 from shared.errors import Conflict, InvalidInput
 from shared.openapi import also
+from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
 FundsWriterDep = Annotated[Caller, Depends(allow(Role.HEAD_OFFICE, Role.RISK))]
@@ -112,10 +113,11 @@ class PostedRead(BaseModel):
     balances: BalancesRead
 
 
-class StatementRead(BaseModel):
+class StatementRead(Page[MovementRead]):
+    """The balances and a page of the movements behind them (issue 13: `items`)."""
+
     officer_id: str
     balances: BalancesRead
-    movements: list[MovementRead]
 
 
 # A retry with the same operation_id is a replay: 200 with the first answer.
@@ -348,15 +350,20 @@ async def post_escrow_release(
 
 @router.get("/officers/{officer_id}/funds", response_model=StatementRead, tags=["funds"])
 async def get_statement(
-    session: SessionDep, caller: ReaderDep, officer_id: OfficerId
+    session: SessionDep,
+    caller: ReaderDep,
+    officer_id: OfficerId,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> StatementRead:
-    """O30: the officer's account balances and every movement behind them."""
+    """O30: the officer's account balances and every movement behind them, in posting order,
+    a page at a time (`items`, `next_cursor`; issue 13)."""
     await visible_officer(session, caller, officer_id)
+    rows = await funds_service.statement(session, officer_id, limit=limit, cursor=cursor)
+    page, after = page_of(rows, limit, lambda m: (m.id,))
     return StatementRead(
         officer_id=officer_id,
         balances=_balances(await funds_service.balances(session, officer_id)),
-        movements=[
-            MovementRead.model_validate(m)
-            for m in await funds_service.statement(session, officer_id)
-        ],
+        items=[MovementRead.model_validate(m) for m in page],
+        next_cursor=after,
     )

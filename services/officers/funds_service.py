@@ -21,6 +21,7 @@ from services.officers.models import Officer
 from services.officers.models_funds import FundMovement, FundOperation
 from services.officers.models_ledger import LedgerLoan
 from shared.errors import Conflict
+from shared.paging import keyset
 
 ZERO = Decimal(0)
 FEN = Decimal("0.01")
@@ -169,9 +170,11 @@ async def write(
     return Posted(rows, False)
 
 
-async def statement(session: AsyncSession, officer_id: str) -> list[FundMovement]:
-    """Every movement of the officer's accounts, in posting order."""
-    stmt = (
-        select(FundMovement).where(FundMovement.officer_id == officer_id).order_by(FundMovement.id)
-    )
-    return list(await session.scalars(stmt))
+async def statement(
+    session: AsyncSession, officer_id: str, *, limit: int, cursor: str | None
+) -> Sequence[FundMovement]:
+    """A page (up to `limit + 1` rows) of the movements of the officer's accounts, in posting
+    order."""
+    stmt = select(FundMovement).where(FundMovement.officer_id == officer_id)
+    order = [(FundMovement.id, False)]
+    return (await session.scalars(keyset(stmt, order, cursor=cursor, limit=limit))).all()

@@ -25,9 +25,10 @@ def op(operation_id: str, **body: Any) -> dict[str, Any]:
 
 
 async def balances(client: httpx.AsyncClient) -> dict[str, str]:
-    body = await ok(client.get(URL))
+    body = await ok(client.get(URL, params={"limit": 1000}))
+    assert body["next_cursor"] is None
     for account in ACCOUNTS:
-        total = sum((D(m["amount"]) for m in body["movements"] if m["account"] == account), D(0))
+        total = sum((D(m["amount"]) for m in body["items"] if m["account"] == account), D(0))
         assert D(body["balances"][account]) == total, account
     result: dict[str, str] = body["balances"]
     return result

@@ -27,9 +27,10 @@ def op(operation_id: str, **body: Any) -> dict[str, Any]:
 
 
 async def statement(client: httpx.AsyncClient, officer_id: str = "OF-F") -> dict[str, Any]:
-    body = await ok(client.get(f"/v1/officers/{officer_id}/funds"), 200)
+    body = await ok(client.get(f"/v1/officers/{officer_id}/funds", params={"limit": 1000}), 200)
+    assert body["next_cursor"] is None
     for account in ACCOUNTS:
-        total = sum((D(m["amount"]) for m in body["movements"] if m["account"] == account), D(0))
+        total = sum((D(m["amount"]) for m in body["items"] if m["account"] == account), D(0))
         assert D(body["balances"][account]) == total, account
     return body
 
@@ -64,7 +65,7 @@ async def test_o30_deduction_takes_risk_fund_then_deposit_and_carries_the_shortf
         "escrow": "0.00",
     }
     body = await statement(admin)
-    assert len(body["movements"]) == 8
+    assert len(body["items"]) == 8
 
 
 async def test_o30_a_retried_post_replays_and_a_reused_id_is_refused(

@@ -25,6 +25,7 @@ PAGED = [
     "/v1/officers/OF-A/appointments",
     "/v1/officers/OF-A/assignments",
     "/v1/officers/OF-A/buyouts/vintage",
+    "/v1/officers/OF-A/funds",
     "/v1/loans/L1/limitation-events",
 ]
 
@@ -112,3 +113,19 @@ async def test_issue13_a_garbage_cursor_is_a_422_naming_query_cursor(
     events = await admin.get("/v1/loans/L1/limitation-events", params={"cursor": wrong_date})
     assert events.status_code == 422
     assert events.json()["errors"][0]["pointer"] == "#query/cursor"
+
+
+async def test_issue13_a_fund_statement_pages_its_movements_in_posting_order(
+    admin: httpx.AsyncClient,
+) -> None:
+    await seed(admin, {"OF-A": "HO/GZ/LS03"})
+    for n in range(5):
+        body = {"operation_id": f"d{n}", "on": "2026-01-15", "account": "risk_fund", "amount": "10"}
+        await ok(admin.post("/v1/officers/OF-A/funds/deposits", json=body), 201)
+    pages = await walk(admin, "/v1/officers/OF-A/funds", 2)
+    assert [len(p) for p in pages] == [2, 2, 1]
+    ids = [m["id"] for p in pages for m in p]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 5
+    first = await ok(admin.get("/v1/officers/OF-A/funds", params={"limit": 2}), 200)
+    assert first["balances"]["risk_fund"] == "50.00"  # the balances cover every movement
