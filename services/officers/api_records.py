@@ -164,17 +164,24 @@ async def get_dossier(
     today: TodayDep,
     officer_id: OfficerId,
     kind: Annotated[EntryKind | None, Query()] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> DossierRead:
-    """O16: the officer's dossier, every entry ever written (oldest first), with which ones
-    later entries supersede, and whether it was updated within the last year."""
+    """O16: the officer's dossier, every entry ever written (oldest first, a page at a time:
+    `items`, `next_cursor`; issue 13), with which ones later entries supersede, and over the
+    whole dossier how many are current and whether it was updated within the last year."""
     await visible_officer(session, caller, officer_id)
-    rows = await dossier.entries_of(session, officer_id, kind=None if kind is None else kind.value)
-    newer = {r.supersedes_id: r.id for r in rows if r.supersedes_id is not None}
-    last = max((r.recorded_at for r in rows), default=None)
+    of_kind = None if kind is None else kind.value
+    rows, newer = await dossier.entry_page(
+        session, officer_id, kind=of_kind, limit=limit, cursor=cursor
+    )
+    page, after = page_of(rows, limit, lambda r: (r.id,))
+    current, last = await dossier.summary(session, officer_id, kind=of_kind)
     return DossierRead(
         officer_id=officer_id,
-        entries=[_entry_read(r, newer.get(r.id)) for r in rows],
-        current=sum(1 for r in rows if r.id not in newer),
+        items=[_entry_read(r, newer.get(r.id)) for r in page],
+        next_cursor=after,
+        current=current,
         last_updated=last,
         updated_within_a_year=last is not None and last.date() > today - timedelta(days=365),
     )

@@ -14,11 +14,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from services.officers.models_grading import DossierEntry
 from shared.errors import Conflict, InvalidInput
+from shared.paging import keyset
 
 
 class EntryKind(StrEnum):
@@ -178,11 +180,39 @@ async def _check_supersedes(session: AsyncSession, officer_id: str, old_id: int)
         raise Conflict(f"O16: entry {old_id} is already superseded by entry {taken}")
 
 
-async def entries_of(
-    session: AsyncSession, officer_id: str, *, kind: str | None = None
-) -> Sequence[DossierEntry]:
-    """Every entry of an officer (the full history), oldest first."""
-    stmt = select(DossierEntry).where(DossierEntry.officer_id == officer_id)
-    if kind is not None:
-        stmt = stmt.where(DossierEntry.kind == kind)
-    return (await session.scalars(stmt.order_by(DossierEntry.id))).all()
+def _of(officer_id: str, kind: str | None) -> list[ColumnElement[bool]]:
+    where = [DossierEntry.officer_id == officer_id]
+    return where if kind is None else [*where, DossierEntry.kind == kind]
+
+
+async def entry_page(
+    session: AsyncSession, officer_id: str, *, kind: str | None, limit: int, cursor: str | None
+) -> tuple[Sequence[DossierEntry], dict[int, int]]:
+    """A page (up to `limit + 1` rows) of an officer's entries, oldest first, and the entry
+    (of the same filter) that supersedes each of them."""
+    stmt = select(DossierEntry).where(*_of(officer_id, kind))
+    rows = (
+        await session.scalars(keyset(stmt, [(DossierEntry.id, False)], cursor=cursor, limit=limit))
+    ).all()
+    newer = select(DossierEntry.supersedes_id, DossierEntry.id).where(
+        *_of(officer_id, kind), DossierEntry.supersedes_id.in_([r.id for r in rows])
+    )
+    found = (await session.execute(newer)).all()
+    return rows, {old: new for old, new in found if old is not None}
+
+
+async def summary(
+    session: AsyncSession, officer_id: str, *, kind: str | None
+) -> tuple[int, datetime | None]:
+    """O16 over the whole dossier (of a kind): entries no later one supersedes, last write."""
+    later = aliased(DossierEntry)
+    superseded = exists().where(
+        later.officer_id == officer_id,
+        later.supersedes_id == DossierEntry.id,
+        *([] if kind is None else [later.kind == kind]),
+    )
+    stmt = select(func.count().filter(~superseded), func.max(DossierEntry.recorded_at)).where(
+        *_of(officer_id, kind)
+    )
+    current, last = (await session.execute(stmt)).one()
+    return int(current), last

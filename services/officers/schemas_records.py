@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.events import Id
+from shared.paging import Page
 
 EntryKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:\-]{1,100}$")]
 
@@ -47,9 +48,10 @@ class DossierEntryRead(BaseModel):
     recorded_at: datetime
 
 
-class DossierRead(BaseModel):
+class DossierRead(Page[DossierEntryRead]):
+    """A page of the full history, oldest first (issue 13), and O16 over all of it."""
+
     officer_id: str
-    entries: list[DossierEntryRead] = Field(description="the full history, oldest first")
     current: int = Field(description="entries not superseded")
     last_updated: datetime | None
     updated_within_a_year: bool = Field(description="O16: updated at least yearly")

@@ -153,7 +153,7 @@ async def test_o16_manual_entries_are_append_only_with_corrections_as_new_entrie
     assert twice.status_code == 409
     assert "already superseded" in twice.json()["detail"]
     auto = next(
-        e for e in (await ok(client.get("/v1/officers/OF-C/dossier")))["entries"] if e["automatic"]
+        e for e in (await ok(client.get("/v1/officers/OF-C/dossier")))["items"] if e["automatic"]
     )
     not_auto = await client.post(
         "/v1/officers/OF-C/dossier", json={**doc, "id": "x", "supersedes": auto["id"]}
@@ -170,11 +170,11 @@ async def test_o16_manual_entries_are_append_only_with_corrections_as_new_entrie
     assert bad_sub.status_code == 422
     assert bad_sub.json()["errors"][0]["detail"].startswith("O16:")
     dossier = await ok(client.get("/v1/officers/OF-C/dossier", params={"kind": "document"}))
-    assert [(e["key"], e["superseded_by"]) for e in dossier["entries"]] == [
+    assert [(e["key"], e["superseded_by"]) for e in dossier["items"]] == [
         ("manual:OF-C:contract-2026", fixed["id"]),
         ("manual:OF-C:contract-2026-fix", None),
     ]
-    assert dossier["entries"][0]["details"] == {"reference": "HR-77", "sha256": "ab12"}  # kept
+    assert dossier["items"][0]["details"] == {"reference": "HR-77", "sha256": "ab12"}  # kept
     async with client_as(app, caller(Role.VIEWER)) as viewer:
         assert (
             await viewer.post("/v1/officers/OF-C/dossier", json={**doc, "id": "v"})
@@ -186,13 +186,13 @@ async def test_o16_exam_appointment_grading_and_pay_write_dossier_entries(
     client: httpx.AsyncClient,
 ) -> None:
     dossier = await ok(client.get("/v1/officers/OF-B/dossier"))
-    titles = [(e["kind"], e["title"]) for e in dossier["entries"]]
+    titles = [(e["kind"], e["title"]) for e in dossier["items"]]
     kinds = [k for k, _t in titles]
     for kind in ("exam", "certificate", "appointment", "post", "grading", "pay", "collection"):
         assert kind in kinds, kind
     assert ("certificate", "O6 certificate QC-2021-OF-B withdrawn") in titles
     assert dossier["updated_within_a_year"] is True
-    assert all(e["automatic"] for e in dossier["entries"])
-    pay = next(e for e in dossier["entries"] if e["kind"] == "pay")
+    assert all(e["automatic"] for e in dossier["items"])
+    pay = next(e for e in dossier["items"] if e["kind"] == "pay")
     assert pay["details"]["year"] == 2025
     assert pay["details"]["reasons"]

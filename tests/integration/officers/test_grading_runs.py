@@ -133,7 +133,7 @@ async def test_o15_approval_freezes_grades_writes_pay_sheets_and_applies_o4_o5_o
             "approved_on": "2026-01-20",
         }
     ]
-    kinds = [e["kind"] for e in (await ok(client.get("/v1/officers/OF-B/dossier")))["entries"]]
+    kinds = [e["kind"] for e in (await ok(client.get("/v1/officers/OF-B/dossier")))["items"]]
     assert {"grading", "pay", "collection", "certificate", "post"} <= set(kinds)
 
 

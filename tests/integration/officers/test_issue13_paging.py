@@ -26,6 +26,7 @@ PAGED = [
     "/v1/officers/OF-A/assignments",
     "/v1/officers/OF-A/buyouts/vintage",
     "/v1/officers/OF-A/funds",
+    "/v1/officers/OF-A/dossier",
     "/v1/loans/L1/limitation-events",
 ]
 
@@ -129,3 +130,29 @@ async def test_issue13_a_fund_statement_pages_its_movements_in_posting_order(
     assert len(set(ids)) == 5
     first = await ok(admin.get("/v1/officers/OF-A/funds", params={"limit": 2}), 200)
     assert first["balances"]["risk_fund"] == "50.00"  # the balances cover every movement
+
+
+async def test_issue13_a_dossier_pages_its_entries_and_counts_the_whole_of_it(
+    admin: httpx.AsyncClient,
+) -> None:
+    await seed(admin, {"OF-A": "HO/GZ/LS03"})
+    doc = {
+        "kind": "document",
+        "subtype": "contract",
+        "title": "Labour contract",
+        "occurred_on": "2026-01-02",
+        "details": {"reference": "HR-77"},
+    }
+    url = "/v1/officers/OF-A/dossier"
+    first = await ok(admin.post(url, json=doc | {"id": "c-1"}), 201)
+    fixed = await ok(admin.post(url, json=doc | {"id": "c-2", "supersedes": first["id"]}), 201)
+    pages = [await ok(admin.get(url, params={"limit": 1}), 200)]
+    while pages[-1]["next_cursor"] is not None:
+        params = {"limit": 1, "cursor": pages[-1]["next_cursor"]}
+        pages.append(await ok(admin.get(url, params=params), 200))
+    entries = [e for p in pages for e in p["items"]]
+    manual = [e for e in entries if not e["automatic"]]
+    assert [e["key"] for e in manual] == ["manual:OF-A:c-1", "manual:OF-A:c-2"]
+    assert manual[0]["superseded_by"] == fixed["id"]  # the superseding entry is a page later
+    assert len(pages) == len(entries)  # one entry a page
+    assert {(p["current"], p["updated_within_a_year"]) for p in pages} == {(len(entries) - 1, True)}

@@ -174,7 +174,7 @@ async def test_o16_post_and_node_changes_are_kept_as_post_history_with_dates(
     assert backwards.json()["errors"][0]["pointer"] == "/effective_date"
     assert (await client.get("/v1/officers/OF-1")).json()["post"] == "office_director"  # unchanged
     dossier = (await client.get("/v1/officers/OF-1/dossier")).json()
-    assert [e["kind"] for e in dossier["entries"]] == ["post"]
+    assert [e["kind"] for e in dossier["items"]] == ["post"]
     assert (await client.patch("/v1/officers/OF-1", json={"name": None})).status_code == 422
     elsewhere = await client.patch("/v1/officers/OF-1", json={"org_id": "HO/GZX/A1"})
     assert elsewhere.status_code == 200  # admin sees the whole tree
