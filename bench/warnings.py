@@ -1,10 +1,10 @@
 """Benchmark of the warnings pipeline on real Kafka + PostgreSQL (not a test).
 
     python -m bench.warnings [--loans 20000] [--events 200000] [--rate 2000] [--seconds 20]
-                             [--quick]
+                             [--delay-ms 2] [--delay-events 60000] [--quick]
 
 Needs TEST_KAFKA_BOOTSTRAP and TEST_POSTGRES_URL (`make bench` starts both: scripts/bench.sh).
-In one run, on fresh topics (prefix `bench<ts>.`, 3 partitions) and a fresh database:
+In one run, on fresh topics (prefix `bench<ts>.`, 6 partitions) and fresh databases:
 
 1. a mixed stream (tests/support/streams.py `bench_stream`: disbursements, repayments - some
    ahead of their disbursement -, growing interest arrears, classifications, pre-maturity
@@ -12,11 +12,18 @@ In one run, on fresh topics (prefix `bench<ts>.`, 3 partitions) and a fresh data
    keyed by loan (or borrower) id, before anything consumes;
 2. consume-only anchor: an aiokafka loop (fresh group, getmany, earliest, read_committed, each
    message parsed with `shared.events.parse_event`) until every event is read;
-3. pipeline: the warnings service as a uvicorn process (its Kafka consumer, fresh group, default
-   batch size), from process start until every event id is in `processed_event`;
-4. latency: with the pipeline caught up, `interest.arrears` events on known loans at a steady
-   rate from a producer task (what is due every 5 ms, 5 ms linger); produce (send call) -> its
-   `event_record` row committed (written in the same transaction as the warning it raises),
+3. minimal exactly-once sink (issue 14's anchor, bench/warnings_replicas.py): getmany, one
+   transaction claiming the ids and inserting one row per event, commit, then the offsets;
+4. pipeline: the warnings service as a uvicorn process (its Kafka consumer, fresh group, default
+   batch size), from process start until every event id is in `processed_event`; also its rate
+   over the steady part (10 % -> 90 % committed);
+5. replicas: two, then three such processes in one group (fresh group and database each);
+6. the same with PostgreSQL behind a proxy adding `--delay-ms` each way (one, then two
+   replicas, over the first `--delay-events`): where the database is across a network;
+7. latency: with the one-replica pipeline caught up, `interest.arrears` events on known loans
+   at a steady rate from a producer task (what is due every 5 ms, 5 ms linger); produce (send
+   call) -> its `event_record` row committed (written in the same transaction as the warning it
+   raises),
    polled every 10 ms from another connection.
 
 Prints a table, one `BENCH {...}` JSON line with the figures and, last, the rows of the bench
@@ -48,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.support import postgres_database  # noqa: E402
 from bench.table import Row, cpu_model, emit  # noqa: E402
+from bench.warnings_replicas import DelayProxy, minimal_sink, replicas  # noqa: E402
 from shared.events import Topic, parse_event  # noqa: E402
 from shared.kafka_admin import ensure_topics  # noqa: E402
 from shared.migrate import upgrade  # noqa: E402
@@ -58,12 +66,13 @@ POLL_S = 0.010  # latency poll interval (the resolution of the latency figures)
 TICK_S = 0.005  # latency phase: the producer sends what is due every 5 ms
 LINGER_MS = 5  # latency phase: the producer's linger (batching), counted in every figure
 PIPELINE_POLL_S = 0.5  # count(*) of processed_event: cheap at this pace, +-0.5 s on ~1 min
-PARTITIONS = 3
+PARTITIONS = 6
 # The warnings consumer's topics (services/warnings/consumer.py), and every topic the run
 # creates under its prefix (its DLQ, the warning-events of the outbox), dropped at the end.
 CONSUMED = (Topic.LOAN.value, Topic.REPAYMENT.value, Topic.RISK.value)
 CREATED = (*CONSUMED, Topic.WARNINGS_DLQ.value, Topic.WARNING.value)
-THROUGHPUT_TARGET, RATIO_TARGET, P99_TARGET_MS = 5_000, 0.50, 1_000
+THROUGHPUT_TARGET, RATIO_TARGET, P99_TARGET_MS = 5_000, 0.50, 500
+SINK_TARGET, SCALE_TARGET, DELAYED_SCALE_TARGET = 0.50, 1.0, 1.7
 
 
 def env(name: str) -> str:
@@ -145,25 +154,8 @@ def service_env(args: argparse.Namespace, url: str, bootstrap: str, prefix: str)
     }
     if args.max_records:
         env["WARNINGS_CONSUMER_MAX_RECORDS"] = str(args.max_records)
+    env["WARNINGS_KAFKA_PARTITIONS"] = str(PARTITIONS)
     return env
-
-
-async def run_pipeline(
-    service: ServiceProcess, db: asyncpg.Connection, total: int, timeout_s: float = 1800
-) -> tuple[float, float]:
-    """Start the service; (seconds to /healthz, seconds until `total` events are processed)."""
-    t0 = time.perf_counter()
-    await asyncio.to_thread(service.start, wait_ready=False, timeout_s=120)
-    started = time.perf_counter() - t0
-    while True:
-        done = await db.fetchval("SELECT count(*) FROM processed_event")
-        if done >= total:
-            return started, time.perf_counter() - t0
-        if time.perf_counter() - t0 > timeout_s:
-            raise SystemExit(f"pipeline: only {done} of {total} after {timeout_s}s")
-        if service.proc is None or service.proc.poll() is not None:
-            raise SystemExit(f"the warnings service exited:\n{service.log_tail()}")
-        await asyncio.sleep(PIPELINE_POLL_S)
 
 
 def arrears_event(event_id: str, loan: tuple[str, str], days: int) -> dict[str, Any]:
@@ -292,8 +284,10 @@ def print_trace(latencies: list[tuple[float, float]]) -> None:
               f"max {max(values):7.1f} ms")  # fmt: skip
 
 
-async def drop_everything(bootstrap: str, topics: list[str], base_url: str, name: str) -> None:
-    """Leave the shared servers as we found them: our topics and database go."""
+async def drop_everything(
+    bootstrap: str, topics: list[str], base_url: str, names: list[str]
+) -> None:
+    """Leave the shared servers as we found them: our topics and databases go."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -302,7 +296,8 @@ async def drop_everything(bootstrap: str, topics: list[str], base_url: str, name
             await admin.delete_topics(mine)
     finally:
         await admin.close()
-    await postgres_database(base_url, name, drop=True)
+    for name in names:
+        await postgres_database(base_url, name, drop=True)
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -321,8 +316,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     events = bench_stream(tag, args.loans, args.events)
     total = len(events)
     all_topics = [prefix + t for t in CREATED]
-    log_path = ROOT / "var" / f"{tag}-warnings.log"
-    log_path.parent.mkdir(exist_ok=True)
+    databases: list[str] = []
+    log_dir = ROOT / "var"
+    log_dir.mkdir(exist_ok=True)
     try:
         await ensure_topics(bootstrap, all_topics, partitions=PARTITIONS, replication=1)
         produce_s, size = await produce_stream(bootstrap, prefix, events)
@@ -330,36 +326,80 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         topics = [prefix + t for t in CONSUMED]
         anchor_s = await consume_only(bootstrap, topics, f"{tag}-anchor", total)
         print(f"consume-only loop: {anchor_s:.1f} s")
-        url = await fresh_database(pg, db_name)
-        service = ServiceProcess("warnings", service_env(args, url, bootstrap, prefix), log_path)
-        db = await asyncpg.connect(dsn(pg, db_name))
-        try:
-            startup_s, pipeline_s = await run_pipeline(service, db, total)
-            print(f"pipeline: {pipeline_s:.1f} s (of which {startup_s:.1f} s to /healthz)")
-            stream_warnings = int(await db.fetchval("SELECT count(*) FROM early_warning"))
-            loans = [(e["loan_id"], e["org"]) for e in events if e["type"] == "loan.disbursed"]
-            random.Random(3).shuffle(loans)
-            lat, sent, raised = await latency(
-                bootstrap,
-                prefix,
-                db,
-                tag=tag,
-                loans=loans,
-                rate=args.rate,
-                seconds=args.seconds,
-                trace=args.trace,
-            )
-        finally:
-            await db.close()
-            service.stop()
+        sink_db = f"{db_name}_sink"
+        databases.append(sink_db)
+        await postgres_database(pg, sink_db)
+        sink = await minimal_sink(
+            bootstrap, topics, f"{tag}-sink", dsn(pg, sink_db), total, max_records=1000
+        )
+        print(f"minimal exactly-once sink: {sink.eps:,.0f} events/s (10 % -> 90 %)")
+        runs: dict[str, Any] = {}
+        for name, n, delay_ms, upto in (
+            ("r1", 1, 0.0, total),
+            ("r2", 2, 0.0, total),
+            ("r3", 3, 0.0, total),
+            ("d1", 1, args.delay_ms, min(total, args.delay_events)),
+            ("d2", 2, args.delay_ms, min(total, args.delay_events)),
+        ):
+            if name.startswith("d") and not delay_ms:
+                continue
+            databases.append(f"{db_name}_{name}")
+            url = await fresh_database(pg, f"{db_name}_{name}")
+            proxy = None
+            if delay_ms:
+                parsed = make_url(url)
+                proxy = DelayProxy(parsed.host or "127.0.0.1", parsed.port or 5432, delay_ms / 1e3)
+                url = parsed.set(port=await proxy.start()).render_as_string(hide_password=False)
+            service = service_env(args, url, bootstrap, prefix)
+            service["WARNINGS_CONSUMER_GROUP"] = f"{prefix}warnings-{name}"
+            db = await asyncpg.connect(dsn(pg, f"{db_name}_{name}"))
+            procs: list[ServiceProcess] = []
+            try:
+                window, procs = await replicas(
+                    n, env=service, db=db, total=upto, log_dir=log_dir, name=f"{tag}-{name}"
+                )
+                runs[name] = window
+                print(
+                    f"{n} replica(s){f', database +{delay_ms:g} ms each way' if delay_ms else ''}"
+                    f": {window.eps:,.0f} events/s steady, {upto} events in {window.whole_s:.1f} s"
+                )
+                if name == "r1":
+                    stream_warnings = int(await db.fetchval("SELECT count(*) FROM early_warning"))
+                    loans = [
+                        (e["loan_id"], e["org"]) for e in events if e["type"] == "loan.disbursed"
+                    ]
+                    random.Random(3).shuffle(loans)
+                    lat, sent, raised = await latency(
+                        bootstrap,
+                        prefix,
+                        db,
+                        tag=tag,
+                        loans=loans,
+                        rate=args.rate,
+                        seconds=args.seconds,
+                        trace=args.trace,
+                    )
+            finally:
+                await db.close()
+                for proc in procs:
+                    proc.stop()
+                if proxy is not None:
+                    await proxy.stop()
     except BaseException:
-        print(f"failed; the service's log is {log_path}", file=sys.stderr)
+        print(f"failed; the services' logs are {log_dir}/{tag}-*.log", file=sys.stderr)
         raise
     finally:
         if not args.keep:
-            await drop_everything(bootstrap, all_topics, pg, db_name)
+            await drop_everything(bootstrap, all_topics, pg, databases)
     if not args.keep:
-        log_path.unlink(missing_ok=True)
+        for path in log_dir.glob(f"{tag}-*.log"):
+            path.unlink(missing_ok=True)
+    r1 = runs["r1"]
+    delayed = (
+        {"delay_ms": args.delay_ms, "delay_events": min(total, args.delay_events),
+         "d1_eps": round(runs["d1"].eps), "d2_eps": round(runs["d2"].eps)}
+        if "d1" in runs else {}
+    )  # fmt: skip
     return {
         "date": datetime.now().isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
@@ -369,11 +409,14 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "events": total,
         "loans": args.loans,
         "consume_only_eps": round(total / anchor_s),
-        "pipeline_eps": round(total / pipeline_s),
-        "pipeline_s": round(pipeline_s, 2),
-        "pipeline_startup_s": round(startup_s, 2),
-        "pipeline_eps_after_startup": round(total / (pipeline_s - startup_s)),
-        "ratio": round(anchor_s / pipeline_s, 3),
+        "pipeline_eps": round(total / r1.whole_s),
+        "pipeline_s": round(r1.whole_s, 2),
+        "pipeline_eps_steady": round(r1.eps),
+        "ratio": round(anchor_s / r1.whole_s, 3),
+        "sink_eps": round(sink.eps),
+        "r2_eps": round(runs["r2"].eps),
+        "r3_eps": round(runs["r3"].eps),
+        **delayed,
         "latency_rate": args.rate,
         "latency_sent": sent,
         "latency_seen": len(lat),
@@ -391,6 +434,9 @@ def report(r: dict[str, Any]) -> list[Row]:
         return "met" if met else "NOT MET"
 
     ratio_ok = r["ratio"] >= RATIO_TARGET
+    sink_ok = r["pipeline_eps_steady"] >= SINK_TARGET * r["sink_eps"]
+    r2_ok = r["r2_eps"] >= SCALE_TARGET * r["pipeline_eps_steady"]
+    d_ok = "d1_eps" in r and r["d2_eps"] >= DELAYED_SCALE_TARGET * r["d1_eps"]
     eps_ok = r["pipeline_eps"] >= THROUGHPUT_TARGET
     p99_ok = (
         r["p99_ms"] is not None
@@ -401,7 +447,13 @@ def report(r: dict[str, Any]) -> list[Row]:
         ("consume-only loop (getmany + parse)", f"{r['consume_only_eps']:>8} events/s", ""),
         ("pipeline, Kafka -> committed", f"{r['pipeline_eps']:>8} events/s",
          f">= {THROUGHPUT_TARGET}: {ok(eps_ok)}"),
-        ("  excluding process start-up", f"{r['pipeline_eps_after_startup']:>8} events/s", ""),
+        ("  steady (10 % -> 90 % committed)", f"{r['pipeline_eps_steady']:>8} events/s", ""),
+        ("minimal exactly-once sink, steady", f"{r['sink_eps']:>8} events/s", ""),
+        ("one replica / minimal sink", f"{r['pipeline_eps_steady'] / r['sink_eps']:>8.1%}",
+         f">= {SINK_TARGET:.0%}: {ok(sink_ok)}"),
+        ("two replicas, steady", f"{r['r2_eps']:>8} events/s",
+         f">= one replica: {ok(r2_ok)}"),
+        ("three replicas, steady", f"{r['r3_eps']:>8} events/s", ""),
         ("pipeline / consume-only", f"{r['ratio'] * 100:>8.1f} %",
          f">= {RATIO_TARGET:.0%}: {ok(ratio_ok)}"),
         (f"latency p50 at {r['latency_rate']:g}/s", f"{r['p50_ms']:>8} ms", ""),
@@ -414,6 +466,13 @@ def report(r: dict[str, Any]) -> list[Row]:
         f"{r['cores']} cores, {r['date']}, load average {r['loadavg_start']} -> "
         f"{r['loadavg_end']}, consumer max records {r['max_records']}"
     )
+    if "d1_eps" in r:
+        rows += [
+            (f"one replica, database +{r['delay_ms']:g} ms each way", f"{r['d1_eps']:>8} events/s",
+             ""),
+            (f"two replicas, database +{r['delay_ms']:g} ms each way",
+             f"{r['d2_eps']:>8} events/s", f">= {DELAYED_SCALE_TARGET}x: {ok(d_ok)}"),
+        ]  # fmt: skip
     for label, value, target in rows:
         print(f"  {label:<38} {value:<18} {target}")
     print(
@@ -424,6 +483,57 @@ def report(r: dict[str, Any]) -> list[Row]:
     print("BENCH " + orjson.dumps({"bench": "warnings", **r}).decode(), flush=True)
     full = r["events"] >= 200_000  # the targets are stated for the full stream
     anchor = "consume-only aiokafka loop (getmany + parse), same stream"
+    sink = "minimal exactly-once sink (claim ids + one row per event, commit, offsets)"
+    one = "one replica, same stream"
+    scaled = [
+        Row(
+            bench="warnings",
+            name="  one replica, steady (10 % -> 90 % committed), 6 partitions",
+            figure=r["pipeline_eps_steady"],
+            unit="events/s",
+            anchor=sink,
+            anchor_figure=r["sink_eps"],
+            ratio=r["pipeline_eps_steady"] / r["sink_eps"],
+            ratio_unit="%",
+            target=f">= {SINK_TARGET:.0%} of the sink",
+            met=sink_ok if full else None,
+        ),
+        Row(
+            bench="warnings",
+            name="  two replicas in one group, steady",
+            figure=r["r2_eps"],
+            unit="events/s",
+            anchor=one,
+            anchor_figure=r["pipeline_eps_steady"],
+            ratio=r["r2_eps"] / r["pipeline_eps_steady"],
+            target=">= 1x (2 cores)",
+            met=r2_ok if full else None,
+        ),
+        Row(
+            bench="warnings",
+            name="  three replicas in one group, steady",
+            figure=r["r3_eps"],
+            unit="events/s",
+            anchor=one,
+            anchor_figure=r["pipeline_eps_steady"],
+            ratio=r["r3_eps"] / r["pipeline_eps_steady"],
+        ),
+    ]
+    if "d1_eps" in r:
+        scaled += [
+            Row(
+                bench="warnings",
+                name=f"  two replicas, database +{r['delay_ms']:g} ms each way (proxy), first "
+                f"{r['delay_events']:,} events",
+                figure=r["d2_eps"],
+                unit="events/s",
+                anchor=f"one replica, same delay ({r['d1_eps']:,} events/s)",
+                anchor_figure=r["d1_eps"],
+                ratio=r["d2_eps"] / r["d1_eps"],
+                target=f">= {DELAYED_SCALE_TARGET}x",
+                met=d_ok if full else None,
+            )
+        ]
     return [
         Row(
             bench="warnings",
@@ -460,6 +570,7 @@ def report(r: dict[str, Any]) -> list[Row]:
             target=f"p99 < {P99_TARGET_MS:,} ms",
             met=p99_ok,
         ),
+        *scaled,
     ]
 
 
@@ -473,6 +584,8 @@ def run(quick: bool) -> list[Row]:
         keep=False,
         trace=False,
         max_records=None,
+        delay_ms=2.0,
+        delay_events=10_000 if quick else 60_000,
     )
     return report(asyncio.run(bench(args)))
 
@@ -488,10 +601,15 @@ def main() -> None:
     parser.add_argument(
         "--max-records", type=int, help="WARNINGS_CONSUMER_MAX_RECORDS (default: the service's)"
     )
+    parser.add_argument(
+        "--delay-ms", type=float, default=2.0, help="the delayed runs: ms each way (0: none)"
+    )
+    parser.add_argument("--delay-events", type=int, default=60_000, help="the delayed runs")
     parser.add_argument("--quick", action="store_true", help="20,000 events, 5 s of latency")
     args = parser.parse_args()
     if args.quick:
         args.loans, args.events, args.seconds = 2_000, 20_000, 5.0
+        args.delay_events = min(args.delay_events, 10_000)
     emit(report(asyncio.run(bench(args))))
 
 
