@@ -19,6 +19,9 @@ COMPOSE = ROOT / "deploy" / "docker-compose.yml"
 PORTS = {"gateway": 8000, "scoring": 8001, "officers": 8002, "warnings": 8003}
 WITH_DATABASE = ("scoring", "officers", "warnings", "gateway")
 WITH_KAFKA = ("scoring", "officers", "warnings")
+# Issue 14: the consuming services run as replicas of one consumer group, migrated once first.
+SCALED = ("officers", "warnings")
+PARTITIONS = 6
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +31,8 @@ def compose() -> dict[str, Any]:
 
 
 def test_every_service_and_its_backing_stores_are_present(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"postgres", "kafka", *PORTS}
+    migrations = {f"{name}-migrate" for name in SCALED}
+    assert set(compose["services"]) == {"postgres", "kafka", *PORTS, *migrations}
     assert compose["services"]["kafka"]["image"].startswith("apache/kafka:")
     kafka_env = compose["services"]["kafka"]["environment"]
     assert kafka_env["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
@@ -43,7 +47,11 @@ def test_every_service_shares_the_internal_secret(compose: dict[str, Any], servi
 def test_service_port_command_and_healthcheck_agree(compose: dict[str, Any], service: str) -> None:
     spec = compose["services"][service]
     port = PORTS[service]
-    assert f"{port}:{port}" in spec["ports"]
+    if service in SCALED:  # replicas cannot share a host port: reached by the service name
+        assert "ports" not in spec
+        assert str(port) in spec["expose"]
+    else:
+        assert f"{port}:{port}" in spec["ports"]
     assert f"uvicorn services.{service}.app:app" in spec["command"]
     assert f"--port {port}" in spec["command"]
     assert f"127.0.0.1:{port}/healthz" in " ".join(spec["healthcheck"]["test"])
@@ -56,7 +64,9 @@ def test_database_services_migrate_and_have_their_environment(
     spec = compose["services"][service]
     env = spec["environment"]
     prefix = service.upper() + "_"
-    assert f"python -m shared.migrate upgrade {service}" in spec["command"]
+    migrating = compose["services"][f"{service}-migrate"] if service in SCALED else spec
+    assert f"python -m shared.migrate upgrade {service}" in migrating["command"]
+    assert migrating["environment"][prefix + "DATABASE_URL"] == env[prefix + "DATABASE_URL"]
     url = env[prefix + "DATABASE_URL"]
     assert url.startswith("postgresql+asyncpg://")
     database = url.rsplit("/", 1)[1]
@@ -67,6 +77,26 @@ def test_database_services_migrate_and_have_their_environment(
     else:  # the gateway publishes nothing itself: the warnings intake does (G1)
         assert prefix + "KAFKA_BOOTSTRAP_SERVERS" not in env
     assert spec["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+@pytest.mark.parametrize("service", SCALED)
+def test_issue14_consumers_run_as_replicas_of_one_group_migrated_once_before(
+    compose: dict[str, Any], service: str
+) -> None:
+    spec = compose["services"][service]
+    assert spec["deploy"]["replicas"] >= 2
+    assert "migrate" not in spec["command"]  # replicas migrating at once would race
+    assert spec["depends_on"][f"{service}-migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
+    env = spec["environment"]
+    # One consumer group for all replicas (the default group name), and enough partitions
+    # for every replica to get some.
+    assert service.upper() + "_CONSUMER_GROUP" not in env
+    assert int(env[service.upper() + "_KAFKA_PARTITIONS"]) == PARTITIONS
+    assert spec["deploy"]["replicas"] <= PARTITIONS
+    kafka_env = compose["services"]["kafka"]["environment"]
+    assert kafka_env["KAFKA_NUM_PARTITIONS"] == PARTITIONS
 
 
 def test_gateway_knows_every_upstream(compose: dict[str, Any]) -> None:
