@@ -286,6 +286,7 @@ class WarningTile(Base):
 
     org: Mapped[str] = mapped_column(String(140), primary_key=True)
     shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch: Mapped[str] = mapped_column(String(140))  # of `org`: the summary groups by it
     open: Mapped[int] = mapped_column(Integer, default=0)
     yellow: Mapped[int] = mapped_column(Integer, default=0)
     orange: Mapped[int] = mapped_column(Integer, default=0)

@@ -42,6 +42,7 @@ from services.warnings.tiles import (
     ZERO,
     TileRow,
     add,
+    branch_of,
     contribution,
     flip_ranges,
     moved,
@@ -148,7 +149,8 @@ def _upsert(session: Session, per_node: dict[str, tuple[int, ...]]) -> None:
         return
     shard = random.randrange(SHARDS)
     values = [
-        {"org": org, "shard": shard, **dict(zip(COUNTS, counts, strict=True)), "revision": 1}
+        {"org": org, "shard": shard, "branch": branch_of(org), "revision": 1}
+        | dict(zip(COUNTS, counts, strict=True))
         for org, counts in sorted(per_node.items())
     ]
     table = WarningTile.__table__
@@ -198,10 +200,10 @@ _RANGES: list[tuple[Any, Any]] = [
 # Built once (statement construction costs more than the query): the kept counts per node
 # of a subtree with the clock; the warnings moved since the clock; the subtree's version.
 _KEPT = (
-    select(*_CLOCK, _TILE.c.org, *(func.sum(_TILE.c[name]) for name in COUNTS))
+    select(*_CLOCK, _TILE.c.branch, *(func.sum(_TILE.c[name]) for name in COUNTS))
     .select_from(TileClock.__table__.outerjoin(_TILE, _in_subtree(_TILE.c.org)))
     .where(TileClock.id == 1)
-    .group_by(*_CLOCK, _TILE.c.org)
+    .group_by(*_CLOCK, _TILE.c.branch)
 )
 _MOVED = select(*_COLUMNS).where(is_open(), _pending_in(_RANGES))
 _MOVED_IN = _MOVED.where(_in_subtree(EarlyWarning.org))
@@ -234,8 +236,8 @@ async def clock(session: AsyncSession) -> Clock:
 
 
 async def kept(session: AsyncSession, org: str) -> tuple[dict[str, tuple[int, ...]], Clock]:
-    """The kept counts per node of the subtree (shards summed) and the clock they are
-    counted at, in one statement (one snapshot)."""
+    """The kept counts of the subtree per branch (nodes and shards summed: the summary needs
+    no finer) and the clock they are counted at, in one statement (one snapshot)."""
     rows = (await session.execute(_KEPT, subtree_params(org))).all()
     at = Clock(rows[0][0], timedelta(seconds=rows[0][1]), rows[0][2])
     per_node = {r[3]: tuple(int(n or 0) for n in r[4:]) for r in rows if r[3] is not None}
@@ -250,14 +252,15 @@ def _range_params(since: datetime, now: datetime, soon: timedelta) -> dict[str, 
 async def counts_now(
     session: AsyncSession, org: str, now: datetime
 ) -> tuple[dict[str, tuple[int, ...]], Clock]:
-    """The counts per node of the subtree at `now`: kept counts plus the warnings whose
+    """The counts of the subtree per branch at `now`: kept counts plus the warnings whose
     deadlines moved them since the clock (few: the sweep keeps the clock recent)."""
     per_node, at = await kept(session, org)
     if now != at.at:
         params = {**subtree_params(org), **_range_params(at.at, now, at.soon)}
         for r in (await session.execute(_MOVED_IN, params)).all():
             row = tile_row(r)
-            per_node[row.org] = add(per_node.get(row.org, ZERO), moved(row, at.at, now, at.soon))
+            branch = branch_of(row.org)
+            per_node[branch] = add(per_node.get(branch, ZERO), moved(row, at.at, now, at.soon))
     return per_node, at
 
 
@@ -306,7 +309,8 @@ async def rebuild(session: AsyncSession, now: datetime, soon: timedelta | None =
             s.execute(
                 _insert(s)(WarningTile.__table__).values(
                     [
-                        {"org": org, "shard": 0, **dict(zip(COUNTS, c, strict=True)), "revision": 1}
+                        {"org": org, "shard": 0, "branch": branch_of(org), "revision": 1}
+                        | dict(zip(COUNTS, c, strict=True))
                         for org, c in sorted(counts.items())
                     ]
                 )
@@ -331,11 +335,14 @@ async def align(session: AsyncSession, now: datetime, soon: timedelta) -> None:
 
 
 async def recount_now(session: AsyncSession, org: str, now: datetime) -> dict[str, tuple[int, ...]]:
-    """The counts per node of the subtree from scratch (tests compare `counts_now` to it)."""
+    """The counts of the subtree per branch from scratch (tests compare `counts_now` to it)."""
     at = await clock(session)
     stmt = select(*_COLUMNS).where(is_open(), subtree(EarlyWarning.org, org))
     rows = (await session.execute(stmt)).all()
-    return recount((tile_row(r) for r in rows), now, at.soon)
+    per_branch: dict[str, tuple[int, ...]] = {}
+    for node, counts in recount((tile_row(r) for r in rows), now, at.soon).items():
+        per_branch[branch_of(node)] = add(per_branch.get(branch_of(node), ZERO), counts)
+    return per_branch
 
 
 def without_zeros(per_node: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:

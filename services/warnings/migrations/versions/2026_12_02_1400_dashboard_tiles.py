@@ -41,6 +41,7 @@ def upgrade() -> None:
         "warning_tile",
         sa.Column("org", sa.String(length=140), nullable=False),
         sa.Column("shard", sa.Integer(), nullable=False),
+        sa.Column("branch", sa.String(length=140), nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False) for name in COUNTS),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("org", "shard", name=op.f("pk_warning_tile")),
@@ -78,10 +79,20 @@ def upgrade() -> None:
         "0",
         f"sum({flag.format('updates_missing')})",
     ]
-    op.execute(
-        f"INSERT INTO warning_tile (org, shard, {', '.join(COUNTS)}, revision) "
-        f"SELECT org, 0, {', '.join(sums)}, 1 FROM early_warning WHERE {OPEN} GROUP BY org"
+    rows = op.get_bind().execute(
+        sa.text(f"SELECT org, {', '.join(sums)} FROM early_warning WHERE {OPEN} GROUP BY org")
     )
+    tiles = [
+        {"org": r[0], "shard": 0, "branch": "/".join(r[0].split("/")[:2]), "revision": 1}
+        | dict(zip(COUNTS, (int(n or 0) for n in r[1:]), strict=True))
+        for r in rows
+    ]
+    if tiles:
+        table = sa.table(
+            "warning_tile",
+            *(sa.column(c) for c in ("org", "shard", "branch", *COUNTS, "revision")),
+        )
+        op.bulk_insert(table, tiles)
     # Polled pages, soonest / newest first, read straight off an index (issue 13).
     for step in ("branch", "head_office"):
         op.create_index(
