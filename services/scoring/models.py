@@ -56,6 +56,8 @@ class Rating(Base):
     __table_args__ = (
         Index("ix_rating_enterprise_history", "enterprise_id", "created_at", "id"),
         Index("ix_rating_org_history", "org", "created_at", "id"),
+        # issue 13: a subtree's page (several orgs) walks this one newest first
+        Index("ix_rating_created_page", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
