@@ -25,9 +25,7 @@ from services.warnings.schemas import (
     DeadlineCompute,
     DeadlineComputed,
     DeadlinePage,
-    DeadlineRead,
     EscalationPage,
-    EscalationRead,
     NoticeCreate,
     NoticeRead,
     NoticeRecipientRead,
@@ -69,24 +67,10 @@ async def list_deadlines(
     tag = await queries.etag(session, "deadlines", root, now, due_before, cursor, limit)
     if (unchanged := not_modified(if_none_match, tag)) is not None:
         return unchanged
-    pending, next_cursor = await queries.pending_reports(
-        session, org=root, due_before=before, cursor=cursor, limit=limit
+    items, next_cursor = await queries.pending_reports(
+        session, org=root, now=now, due_before=before, cursor=cursor, limit=limit
     )
     response.headers["ETag"] = tag
-    items = [
-        DeadlineRead(
-            warning_id=p.warning_id,
-            step=p.step,
-            deadline=p.deadline,
-            overdue=p.deadline < now,
-            level=p.level,
-            kind=p.kind,
-            org=p.org,
-            loan_id=p.loan_id,
-            borrower_id=p.borrower_id,
-        )
-        for p in pending
-    ]
     return DeadlinePage(items=items, next_cursor=next_cursor)
 
 
@@ -107,25 +91,9 @@ async def list_escalations(
     tag = await queries.etag(session, "escalations", root, now, cursor, limit)
     if (unchanged := not_modified(if_none_match, tag)) is not None:
         return unchanged
-    rows, next_cursor = await queries.escalations(session, org=root, cursor=cursor, limit=limit)
+    items, next_cursor = await queries.escalations(session, org=root, cursor=cursor, limit=limit)
     response.headers["ETag"] = tag
-    return EscalationPage(
-        items=[
-            EscalationRead(
-                warning_id=e.warning_id,
-                at=e.at,
-                level=e.level,
-                from_level=e.from_level,
-                why=e.why,
-                org=e.org,
-                kind=e.kind,
-                loan_id=e.loan_id,
-                borrower_id=e.borrower_id,
-            )
-            for e in rows
-        ],
-        next_cursor=next_cursor,
-    )
+    return EscalationPage(items=items, next_cursor=next_cursor)
 
 
 def _aware(value: str, pointer: str) -> datetime:

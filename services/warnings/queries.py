@@ -16,6 +16,7 @@ from services.warnings.models import (
     WarningUpdate,
     is_open,
 )
+from services.warnings.schemas import DeadlineRead, EscalationRead
 from shared import paging
 from shared.errors import InvalidInput
 from shared.etag import make_etag
@@ -118,18 +119,6 @@ async def detail(
     return list(history), list(reports), list(updates)
 
 
-@dataclass(frozen=True)
-class PendingReport:
-    warning_id: str
-    step: str
-    deadline: datetime
-    level: str
-    kind: str
-    org: str
-    loan_id: str | None
-    borrower_id: str | None
-
-
 _STEPS = (
     ("branch", EarlyWarning.branch_deadline, EarlyWarning.branch_reported_at),
     ("head_office", EarlyWarning.head_office_deadline, EarlyWarning.head_office_reported_at),
@@ -140,14 +129,15 @@ async def pending_reports(
     session: AsyncSession,
     *,
     org: str,
+    now: datetime,
     due_before: datetime | None,
     cursor: str | None,
     limit: int,
-) -> tuple[list[PendingReport], str | None]:
+) -> tuple[list[DeadlineRead], str | None]:
     """W13: reports still to make, soonest (and overdue) first, a page at a time: one keyset
     range per step off its pending-deadline index, merged (issue 13)."""
     after = _deadline_cursor(cursor) if cursor else None
-    found: list[PendingReport] = []
+    found: list[DeadlineRead] = []
     for step, deadline_col, reported_col in _STEPS:
         where = [
             is_open(),
@@ -181,7 +171,19 @@ async def pending_reports(
         )
         for r in (await session.execute(stmt)).all():
             assert r[1] is not None  # the query asks for set deadlines
-            found.append(PendingReport(r[0], step, r[1], r[2], r[3], r[4], r[5], r[6]))
+            found.append(
+                DeadlineRead(
+                    warning_id=r[0],
+                    step=step,
+                    deadline=r[1],
+                    overdue=r[1] < now,
+                    level=r[2],
+                    kind=r[3],
+                    org=r[4],
+                    loan_id=r[5],
+                    borrower_id=r[6],
+                )
+            )
     found.sort(key=lambda p: (p.deadline, p.warning_id, p.step))
     return paging.page_of(found, limit, lambda p: (p.deadline, p.warning_id, p.step))
 
@@ -197,23 +199,9 @@ def _deadline_cursor(cursor: str) -> tuple[datetime, str, str]:
     return moment, str(warning_id), step
 
 
-@dataclass(frozen=True)
-class Escalation:
-    history_id: int
-    warning_id: str
-    at: datetime
-    level: str
-    from_level: str | None
-    why: str | None
-    org: str
-    kind: str
-    loan_id: str | None
-    borrower_id: str | None
-
-
 async def escalations(
     session: AsyncSession, *, org: str, cursor: str | None, limit: int
-) -> tuple[list[Escalation], str | None]:
+) -> tuple[list[EscalationRead], str | None]:
     """W4: the latest escalations of the subtree's open warnings, newest first (the history's
     escalated entries off their own index, issue 13)."""
     stmt = (
@@ -242,21 +230,21 @@ async def escalations(
         stmt = stmt.where(WarningHistory.id < before)
     rows = (await session.execute(stmt.order_by(WarningHistory.id.desc()).limit(limit + 1))).all()
     items = [
-        Escalation(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            (r[4] or {}).get("from"),
-            (r[4] or {}).get("detail"),
-            r[5],
-            r[6],
-            r[7],
-            r[8],
+        EscalationRead(
+            warning_id=r[1],
+            at=r[2],
+            level=r[3],
+            from_level=(r[4] or {}).get("from"),
+            why=(r[4] or {}).get("detail"),
+            org=r[5],
+            kind=r[6],
+            loan_id=r[7],
+            borrower_id=r[8],
         )
         for r in rows
     ]
-    return paging.page_of(items, limit, lambda e: (e.history_id,))
+    after = paging.encode_cursor([rows[limit - 1][0]]) if len(rows) > limit else None
+    return items[:limit], after  # the cursor: the last history entry's id
 
 
 async def summary(session: AsyncSession, *, org: str, now: datetime) -> dict[str, object]:

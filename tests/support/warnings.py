@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +55,43 @@ async def reference(events: list[dict[str, Any]], tmp_path: Path) -> list[tuple[
             response = await client.post("/v1/events", json=events[start : start + 200])
             assert response.status_code == 202, response.text
         return await warnings_of(client)
+
+
+LEVELS = ("yellow", "orange", "red")
+OPEN_STATES = ("raised", "reported_to_branch", "reported_to_head_office", "under_mitigation")
+
+
+def summary_by_brute_force(
+    items: list[dict[str, Any]], org: str, now: datetime, soon: timedelta
+) -> dict[str, Any]:
+    """The summary document counted one warning at a time, from the API's own fields."""
+    mine = [
+        w
+        for w in items
+        if w["state"] in OPEN_STATES and (w["org"] == org or w["org"].startswith(org + "/"))
+    ]
+    overdue = due_soon = 0
+    by_branch: dict[str, int] = {}
+    for w in mine:
+        late = w["branch_overdue"] or w["head_office_overdue"]
+        for step in ("branch", "head_office"):
+            deadline = w[f"{step}_deadline"]
+            if deadline is None or w[f"{step}_reported_at"] is not None:
+                continue
+            at = datetime.fromisoformat(deadline)
+            due_soon += now <= at <= now + soon
+            late = late or at < now
+        overdue += late
+        branch = "/".join(w["org"].split("/")[:2])
+        by_branch[branch] = by_branch.get(branch, 0) + 1
+    return {
+        "org": org,
+        "open_by_level": {
+            lvl: sum(w["level"] == lvl for w in mine) for lvl in ("yellow", "orange", "red")
+        },
+        "open_by_state": {s: sum(w["state"] == s for w in mine) for s in OPEN_STATES},
+        "overdue": overdue,
+        "due_soon": due_soon,
+        "updates_missing": sum(bool(w["updates_missing"]) for w in mine),
+        "by_branch": dict(sorted(by_branch.items())),
+    }

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from services.warnings import tiles, tiles_store
+from services.warnings import tiles_store
 from tests.integration.warnings.conftest import START, Bank
+from tests.support.warnings import summary_by_brute_force
 
 CONTENT = {"situation": "sales collapsed", "cause": "lost main customer", "measures": "collect"}
 OPEN = ("raised", "reported_to_branch", "reported_to_head_office", "under_mitigation")
@@ -37,44 +38,12 @@ async def every_warning(bank: Bank) -> list[dict[str, Any]]:
             return items
 
 
-def brute_force(items: list[dict[str, Any]], org: str, now: datetime) -> dict[str, Any]:
-    """The summary document counted one warning at a time, from the API's own fields."""
-    mine = [
-        w
-        for w in items
-        if w["state"] in OPEN and (w["org"] == org or w["org"].startswith(org + "/"))
-    ]
-    overdue = due_soon = 0
-    by_branch: dict[str, int] = {}
-    for w in mine:
-        late = w["branch_overdue"] or w["head_office_overdue"]
-        for step in ("branch", "head_office"):
-            deadline = w[f"{step}_deadline"]
-            if deadline is None or w[f"{step}_reported_at"] is not None:
-                continue
-            at = datetime.fromisoformat(deadline)
-            due_soon += now <= at <= now + SOON
-            late = late or at < now
-        overdue += late
-        branch = "/".join(w["org"].split("/")[:2])
-        by_branch[branch] = by_branch.get(branch, 0) + 1
-    return {
-        "org": org,
-        "open_by_level": {lvl: sum(w["level"] == lvl for w in mine) for lvl in tiles.LEVELS},
-        "open_by_state": {s: sum(w["state"] == s for w in mine) for s in OPEN},
-        "overdue": overdue,
-        "due_soon": due_soon,
-        "updates_missing": sum(bool(w["updates_missing"]) for w in mine),
-        "by_branch": dict(sorted(by_branch.items())),
-    }
-
-
 async def assert_tiles_equal_a_recount(bank: Bank, now: datetime) -> None:
     items = await every_warning(bank)
     for org in SUBTREES:
         response = await bank.client.get("/v1/summary", params={"org": org})
         assert response.status_code == 200, response.text
-        assert response.json() == brute_force(items, org, now), org
+        assert response.json() == summary_by_brute_force(items, org, now, SOON), org
     async with bank.app.state.sessionmaker() as session:
         kept, _clock = await tiles_store.counts_now(session, "HO", now)
         assert tiles_store.without_zeros(kept) == await tiles_store.recount_now(session, "HO", now)
