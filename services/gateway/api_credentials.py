@@ -122,7 +122,7 @@ async def rotate_credential(
 ) -> CredentialIssued:
     """G2: a new key for the credential, shown once; the old key stops working at once."""
     async with transaction(request) as session:
-        row = await credentials.visible(session, caller, credential_id)
+        row = await credentials.visible(session, caller, credential_id, to_change=True)
         key = await credentials.rotate(session, row, now=_now())
     gatekeeper.credentials_changed()
     return credentials.issued(row, key)
@@ -134,7 +134,7 @@ async def revoke_credential(
 ) -> CredentialRead:
     """G2: the key stops working at once; a repeat answers the same."""
     async with transaction(request) as session:
-        row = await credentials.visible(session, caller, credential_id)
+        row = await credentials.visible(session, caller, credential_id, to_change=True)
         await credentials.revoke(session, row, by=caller, now=_now())
     gatekeeper.credentials_changed()
     return credentials.credential_read(row)

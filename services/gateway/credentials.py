@@ -92,9 +92,12 @@ async def create(
     return row, key
 
 
-async def visible(session: AsyncSession, caller: Caller, cred_id: str) -> Credential:
-    """The credential if it lies in the caller's subtree; 404 otherwise (G4)."""
-    row = await session.get(Credential, cred_id, with_for_update=True)
+async def visible(
+    session: AsyncSession, caller: Caller, cred_id: str, *, to_change: bool = False
+) -> Credential:
+    """The credential if it lies in the caller's subtree; 404 otherwise (G4). `to_change`:
+    row-locked for the change (a read takes no lock: GET sessions are read-only)."""
+    row = await session.get(Credential, cred_id, with_for_update=to_change)
     if row is None or not caller.sees(row.org):
         raise NotFound(f"credential {cred_id} does not exist")
     return row
