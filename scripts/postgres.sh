@@ -214,6 +214,8 @@ listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$socket_dirs'
 max_connections = 200
+# Writers lock the entities a batch touches (an advisory lock each, docs/operations.md).
+max_locks_per_transaction = 256
 # Speed over durability: a crash just means "run start again".
 fsync = off
 synchronous_commit = $PG_SYNCHRONOUS_COMMIT

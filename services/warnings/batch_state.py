@@ -50,10 +50,14 @@ async def entity_keys(
     any lock: the loans, their borrowers, and every member of the borrowers' groups (W1e
     spreads to them) two links deep (`_rejoin` spreads the members' warnings to their own
     groups). What the batch finally writes is checked against it (`BatchState.check_locked`)."""
-    owners = set(borrowers) | set((await store.borrowers_of_loans(session, loan_ids)).values())
+    known = await store.borrowers_of_loans(session, loan_ids)
+    owners = set(borrowers) | set(known.values())
     members = set().union(*(await store.group_members(session, owners, group_ids)).values())
     second = set().union(*(await store.group_members(session, members - owners, ())).values())
-    keys = {loan_key(x) for x in loan_ids}
+    # A known loan is written under its borrower's lock; a loan id not known yet has its own
+    # (its disbursement and the events parked for it meet there). One lock per entity: each
+    # takes a slot of PostgreSQL's lock table (max_locks_per_transaction, docs/operations.md).
+    keys = {loan_key(x) for x in loan_ids if x not in known}
     keys |= {borrower_key(b) for b in owners | members | second}
     return keys
 
@@ -227,6 +231,8 @@ class BatchState:
             borrower_key(w.borrower_id) if w.borrower_id else loan_key(w.loan_id or w.subject)
             for w in written
         }
+        # A loan that became known meanwhile (disbursed by another replica) is its borrower's.
+        needed |= {borrower_key(x.borrower_id) for x in self.changed_loans.values()}
         missing = frozenset(needed - self.locked)
         if missing:
             raise ConcurrentChange(
