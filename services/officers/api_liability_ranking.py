@@ -2,13 +2,16 @@
 (management responsible loans counted by O22), ranked per county, with collection duty and
 yellow cards (O23). Issue 13: read from the balances `ranking_state` keeps (O(officers), not
 O(loans)); the ETag comes from the kept state's revision, so an unchanged answer is a 304
-before anything is built, and the last built pages are kept by their ETag."""
+before anything is built, and the last built pages are kept by their ETag. The ranking is
+computed over whole counties; only the listing is paged (keyset on (county, rank, officer
+id), the order `eliminate` answers in), optionally only the flagged officers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -18,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers import policies, ranking_state
 from services.officers.api_common import ReaderDep, RuleRoute, TodayDep, rule
-from services.officers.liability import CountyEntry, eliminate
+from services.officers.liability import CountyEntry, EliminationResult, eliminate
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.liability_ranking import counties, recount
 from services.officers.models import CollectionAssignment, Officer
@@ -26,13 +29,16 @@ from services.officers.ranking_state import Kept, params_of
 from services.officers.run_inputs import sub_branch_of
 from shared.auth import narrowest
 from shared.db import SessionDep
+from shared.errors import InvalidInput
 from shared.etag import make_etag, not_modified
 from shared.org import is_within
+from shared.paging import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page_of
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
 FEN = Decimal("0.01")
 ZERO = Decimal(0)
-PAGES_KEPT = 32  # built pages kept by ETag (one per polled scope / county / year)
+PAGES_KEPT = 32  # built pages kept by ETag (one per polled scope / county / year / page)
+RankKey = tuple[str, int, str]  # (county, rank, officer id): the listing's order
 
 
 class RankingPolicyRead(BaseModel):
@@ -62,7 +68,10 @@ class LiabilityRankingRead(BaseModel):
     org: str
     county: str | None
     policy: RankingPolicyRead
-    officers: list[RankedOfficerRead]
+    officers: list[RankedOfficerRead] = Field(
+        description="this page of the listing, in (county, rank, officer_id) order"
+    )
+    next_cursor: str | None = Field(description="the next page's `cursor`; null on the last")
 
 
 async def _open_assignments(session: AsyncSession) -> dict[str, date]:
@@ -112,6 +121,21 @@ def _pages(request: Request) -> dict[str, bytes]:
     return pages
 
 
+def _after(cursor: str | None) -> RankKey | None:
+    """The (county, rank, officer id) a cursor continues after (anything else: 422)."""
+    if cursor is None:
+        return None
+    county, rank, officer_id = decode_cursor(cursor, 3)
+    if not (
+        isinstance(county, str)
+        and isinstance(rank, int)
+        and not isinstance(rank, bool)
+        and isinstance(officer_id, str)
+    ):
+        raise InvalidInput("not a cursor this service issued", pointer="#query/cursor")
+    return county, rank, officer_id
+
+
 @router.get(
     "/liability/ranking",
     response_model=LiabilityRankingRead,
@@ -126,13 +150,22 @@ async def liability_ranking(
     org: Annotated[str | None, Query(max_length=140)] = None,
     county: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    flagged: Annotated[
+        bool,
+        Query(description="only officers with a yellow card, O23 duty or status `collection`"),
+    ] = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """O22/O23: each officer's responsible NPL balance from the ledger, ranked per county
     (over the whole county), the largest `bottom_count` to collection duty, a yellow card
-    above `yellow_card_balance`; lists the officers of the caller's (or `org`'s) subtree.
-    Kept balances (issue 13); `ETag`, and 304 on `If-None-Match`, for polling."""
+    above `yellow_card_balance`; lists the officers of the caller's (or `org`'s) subtree, a
+    page at a time in (county, rank, officer_id) order (`flagged`: only those with a yellow
+    card, collection duty or an open O5 assignment). Kept balances (issue 13); `ETag`, and
+    304 on `If-None-Match`, for polling."""
     scope = narrowest(caller, org)
+    after = _after(cursor)
     the_year = year or today.year
     stored = await policies.current(session, policies.PolicyKind.LIABILITY, the_year)
     policy = LiabilityPolicy.from_dict(stored.body)
@@ -148,6 +181,9 @@ async def liability_ranking(
             county,
             the_year,
             stored.version,
+            flagged,
+            limit,
+            cursor,
         )
         if (unchanged := not_modified(if_none_match, tag)) is not None:
             return unchanged
@@ -166,6 +202,7 @@ async def liability_ranking(
         county=county,
         policy=policy,
         balances=balances,
+        page=(flagged, after, limit),
     )
     if tag is None:
         return Response(body, media_type="application/json")
@@ -173,6 +210,29 @@ async def liability_ranking(
         pages.pop(next(iter(pages)))
     pages[tag] = body
     return Response(body, media_type="application/json", headers={"ETag": tag})
+
+
+def _key(row: dict[str, Any]) -> RankKey:
+    return row["county"], row["rank"], row["officer_id"]
+
+
+def _flagged(row: dict[str, Any]) -> bool:
+    """What the dashboard shows: a yellow card, O23 collection duty or an O5 assignment."""
+    return bool(row["yellow_card"] or row["collection_duty"] or row["status"] == "collection")
+
+
+def _page_rows(
+    rows: Iterator[dict[str, Any]], after: RankKey | None, limit: int
+) -> list[dict[str, Any]]:
+    """Up to `limit + 1` rows after the cursor's key (rows come in key order)."""
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        if after is not None and _key(row) <= after:
+            continue
+        out.append(row)
+        if len(out) > limit:
+            break
+    return out
 
 
 async def _build(
@@ -184,8 +244,12 @@ async def _build(
     county: str | None,
     policy: LiabilityPolicy,
     balances: dict[str, Decimal],
+    page: tuple[bool, RankKey | None, int],
 ) -> bytes:
-    """The ranking document (`LiabilityRankingRead`'s JSON), O(officers)."""
+    """One page of the ranking document (`LiabilityRankingRead`'s JSON): O23 over the whole
+    of every county with an officer in `scope`, O(officers); `page` is (flagged, the key
+    the page starts after, limit)."""
+    flagged, after, limit = page
     officers = await _officers(session, county)
     wanted = {c for _n, o, _s, c in officers.values() if is_within(o, scope)}
     entries = [
@@ -194,28 +258,53 @@ async def _build(
         if c in wanted
     ]
     until = await _open_assignments(session)
-    rows = []
-    for r in eliminate(entries, policy):
+    rows = _listed(eliminate(entries, policy), officers, until, scope)
+    listed = (r for r in rows if not flagged or _flagged(r))
+    items, next_cursor = page_of(_page_rows(listed, after, limit), limit, _key)
+    document = _document(
+        today=today, year=year, scope=scope, county=county, policy=policy, items=items
+    )
+    return orjson.dumps(document | {"next_cursor": next_cursor})
+
+
+def _listed(
+    results: list[EliminationResult],
+    officers: dict[str, tuple[str, ...]],
+    until: dict[str, date],
+    scope: str,
+) -> Iterator[dict[str, Any]]:
+    """The rows (`RankedOfficerRead`'s JSON) of the results in `scope`, in their order."""
+    for r in results:
         name, org_id, status, _c = officers[r.officer_id]
         if not is_within(org_id, scope):
             continue
         end = until.get(r.officer_id)
-        rows.append(
-            {
-                "officer_id": r.officer_id,
-                "name": name,
-                "org": org_id,
-                "county": r.county,
-                "npl_balance": str(r.npl_balance.quantize(FEN)),
-                "rank": r.rank,
-                "collection_duty": r.collection_duty,
-                "yellow_card": r.yellow_card,
-                "reasons": list(r.reasons),
-                "status": status,
-                "collection_until": None if end is None else end.isoformat(),
-            }
-        )
-    document = {
+        yield {
+            "officer_id": r.officer_id,
+            "name": name,
+            "org": org_id,
+            "county": r.county,
+            "npl_balance": str(r.npl_balance.quantize(FEN)),
+            "rank": r.rank,
+            "collection_duty": r.collection_duty,
+            "yellow_card": r.yellow_card,
+            "reasons": list(r.reasons),
+            "status": status,
+            "collection_until": None if end is None else end.isoformat(),
+        }
+
+
+def _document(
+    *,
+    today: date,
+    year: int,
+    scope: str,
+    county: str | None,
+    policy: LiabilityPolicy,
+    items: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The ranking page's header (`LiabilityRankingRead`) around its rows."""
+    return {
         "year": year,
         "on": today.isoformat(),
         "org": scope,
@@ -226,6 +315,5 @@ async def _build(
             "bottom_count": policy.bottom_count,
             "yellow_card_balance": str(policy.yellow_card_balance),
         },
-        "officers": rows,
+        "officers": items,
     }
-    return orjson.dumps(document)

@@ -4,7 +4,8 @@
 //
 // Polling (issue 13): one poll every 3 s makes at most one request per source below, whatever
 // the size of the book: summary, the first page of open warnings, the first page of deadlines
-// and the latest escalations, plus /v1/me and the officers' ranking every 30 s (at most 6).
+// and the latest escalations, plus /v1/me and the officers' ranking every 30 s (at most 6;
+// the ranking's first page of flagged officers only: yellow cards, duty, O5 assignments).
 // Each source sends the ETag of its last answer (a 304 keeps its panel as it is), fails on its
 // own (its panel is marked stale with the time of its last good data, the others go on) and
 // backs off while it fails (6, 12, 24, then every 30 s), back to every poll once it answers.
@@ -16,7 +17,7 @@
   const SLOW_MS = 30000;
   const MAX_BACKOFF_MS = 30000;
   const TIMEOUT_MS = 10000;
-  const SHOWN = { deadlines: 16, warnings: 10, escalations: 8, collection: 20 };
+  const SHOWN = { deadlines: 16, warnings: 10, escalations: 8, collection: 20, flagged: 40 };
   const MAX_ROWS = 1000; // the API's largest page: the most deadlines one poll refreshes
 
   const state = {
@@ -324,7 +325,7 @@
       name: "officers",
       panels: ["panel-officers"],
       every: SLOW_MS,
-      url: () => "/officers/v1/liability/ranking",
+      url: () => `/officers/v1/liability/ranking?flagged=true&limit=${SHOWN.flagged}`,
       render: renderOfficers,
       forbidden: () => renderOfficers(null), // a credential without the officers' read roles
     },
