@@ -50,10 +50,12 @@ async def entity_keys(
     any lock: the loans, their borrowers, and every member of the borrowers' groups (W1e
     spreads to them) two links deep (`_rejoin` spreads the members' warnings to their own
     groups). What the batch finally writes is checked against it (`BatchState.check_locked`)."""
-    known = await store.borrowers_of_loans(session, loan_ids)
-    owners = set(borrowers) | set(known.values())
-    members = set().union(*(await store.group_members(session, owners, group_ids)).values())
-    second = set().union(*(await store.group_members(session, members - owners, ())).values())
+    async with store.planned_per_call(session):  # array arguments: plans for the values
+        known = await store.borrowers_of_loans(session, loan_ids)
+        owners = set(borrowers) | set(known.values())
+        groups = await store.group_members(session, owners, group_ids)
+        members = set().union(*groups.values())
+        second = set().union(*(await store.group_members(session, members - owners, ())).values())
     # A known loan is written under its borrower's lock; a loan id not known yet has its own
     # (its disbursement and the events parked for it meet there). One lock per entity: each
     # takes a slot of PostgreSQL's lock table (max_locks_per_transaction, docs/operations.md).

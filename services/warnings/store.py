@@ -19,6 +19,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     delete,
+    event,
     func,
     insert,
     or_,
@@ -30,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from services.warnings.models import (
     OPEN_STATES_SQL,
@@ -182,16 +183,27 @@ LOAN_COLUMNS = tuple(f.name for f in fields(LoanRow))
 LOAN_CHANGES = ("balance", "status", "five_class", "tier", "updated_at")
 
 
+@event.listens_for(Session, "after_rollback")
+def _forget_borrowers(session: Session) -> None:
+    session.info.pop("warnings.borrower_of", None)
+
+
 async def borrowers_of_loans(session: AsyncSession, loan_ids: Collection[str]) -> dict[str, str]:
-    """loan id -> borrower id, for the known loans among `loan_ids`."""
-    if not loan_ids:
-        return {}
-    loan = table(Loan)
-    rows = await session.execute(
-        select(loan.c.loan_id, loan.c.borrower_id).where(one_of(session, loan.c.loan_id, loan_ids))
-    )
-    # `all()`: one fetch for the whole result, not one cursor call per row.
-    return dict(rows.all())
+    """loan id -> borrower id, for the known loans among `loan_ids`. A loan's borrower never
+    changes: what this transaction found is kept for it (the entity-lock pass and the batch's
+    load ask for the same loans), a loan not found is asked again."""
+    seen: dict[str, str] = session.info.setdefault("warnings.borrower_of", {})
+    wanted = [x for x in loan_ids if x not in seen]
+    if wanted:
+        loan = table(Loan)
+        rows = await session.execute(
+            select(loan.c.loan_id, loan.c.borrower_id).where(
+                one_of(session, loan.c.loan_id, wanted)
+            )
+        )
+        # `all()`: one fetch for the whole result, not one cursor call per row.
+        seen.update(rows.all())
+    return {x: seen[x] for x in loan_ids if x in seen}
 
 
 async def loan_rows_of_borrowers(
