@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.warnings import policies, store
 from services.warnings.models import ParkedEvent
+from services.warnings.policy import LevelPolicy
 from services.warnings.signals import Signal, exposure, signal_for
 from services.warnings.store import LoanRow, WarningRow
 from services.warnings.vocabulary import WarningCategory
@@ -43,19 +44,36 @@ def loan_key(loan_id: str) -> str:
 
 
 async def entity_keys(
-    session: AsyncSession, *, loan_ids: Collection[str], borrowers: Collection[str],
+    session: AsyncSession,
+    *,
+    loan_ids: Collection[str],
+    borrowers: Collection[str],
+    spreading_loans: Collection[str] = (),
+    spreading_borrowers: Collection[str] = (),
+    rejoining: Collection[str] = (),
     group_ids: Collection[str] = (),
-) -> set[str]:  # fmt: skip
-    """The entities a batch about these loans, borrowers and groups may write, read before
-    any lock: the loans, their borrowers, and every member of the borrowers' groups (W1e
-    spreads to them) two links deep (`_rejoin` spreads the members' warnings to their own
-    groups). What the batch finally writes is checked against it (`BatchState.check_locked`)."""
+) -> set[str]:
+    """The entities a batch may write, read before any lock: its loans and their borrowers;
+    for a business signal that spreads (W1e `_spread`: the `spreading_*` loans and borrowers)
+    the members of the borrower's groups; for a borrower that gets its first loan or joins a
+    group (`_rejoin`: `rejoining`, `group_ids`) the members of those groups and of the
+    members' own groups. A repayment or a signal that stays on its subject locks no member.
+    What the batch finally writes is checked against it (`BatchState.check_locked`)."""
     async with store.planned_per_call(session):  # array arguments: plans for the values
-        known = await store.borrowers_of_loans(session, loan_ids)
-        owners = set(borrowers) | set(known.values())
-        groups = await store.group_members(session, owners, group_ids)
-        members = set().union(*groups.values())
-        second = set().union(*(await store.group_members(session, members - owners, ())).values())
+        known = await store.borrowers_of_loans(session, {*loan_ids, *spreading_loans})
+        owners = set(borrowers) | {known[x] for x in loan_ids if x in known}
+        spreading = set(spreading_borrowers) | {known[x] for x in spreading_loans if x in known}
+        members: set[str] = set()
+        if spreading:
+            members = set().union(*(await store.group_members(session, spreading, ())).values())
+        second: set[str] = set()
+        if rejoining or group_ids:
+            groups = await store.group_members(session, rejoining, group_ids)
+            joined = set().union(*groups.values())
+            members |= joined
+            second = set().union(
+                *(await store.group_members(session, joined - owners, ())).values()
+            )
     # A known loan is written under its borrower's lock; a loan id not known yet has its own
     # (its disbursement and the events parked for it meet there). One lock per entity: each
     # takes a slot of PostgreSQL's lock table (max_locks_per_transaction, docs/operations.md).
@@ -64,15 +82,34 @@ async def entity_keys(
     return keys
 
 
-def event_entities(events: Sequence[Event]) -> dict[str, set[str]]:
-    """The loan ids, borrower ids and group ids a batch of events names."""
+def event_entities(
+    events: Sequence[Event], levels: LevelPolicy, tz: ZoneInfo
+) -> dict[str, set[str]]:
+    """What `entity_keys` needs of a batch of events: the loans and borrowers they name, the
+    ones whose business signal spreads to the group (W1e), the borrowers that rejoin."""
     groups = {e.body.group_id for e in events if isinstance(e, BorrowerGroupLinked)}
     groups |= {e.body.group_id for e in events if isinstance(e, LoanDisbursed) and e.body.group_id}
+    spreading = [e for e in events if _spreads(signal_for(e, levels, tz))]
     return {
         "loan_ids": {e.loan_id for e in events if e.loan_id},
         "borrowers": {e.borrower_id for e in events if e.borrower_id},
+        "spreading_loans": {e.loan_id for e in spreading if e.loan_id},
+        "spreading_borrowers": {e.borrower_id for e in spreading if e.borrower_id},
+        "rejoining": {
+            e.borrower_id
+            for e in events
+            if isinstance(e, LoanDisbursed | BorrowerGroupLinked) and e.borrower_id
+        },
         "group_ids": groups,
     }
+
+
+def _spreads(signal: Signal | None) -> bool:
+    return (
+        signal is not None
+        and signal.level is not None
+        and signal.kind.category is WarningCategory.BUSINESS
+    )
 
 
 class BatchState:

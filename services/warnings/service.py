@@ -7,6 +7,7 @@ new rows in bulk. Events of a loan not known yet are parked and applied when it 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -52,6 +53,7 @@ from shared.inbox import apply_once
 from shared.outbox import Outbox
 from shared.transport import Handler
 
+log = logging.getLogger("warnings.service")
 PROCESSED_TABLE: Table = ProcessedEvent.__table__  # type: ignore[assignment]
 SYSTEM = "system"
 
@@ -79,6 +81,7 @@ async def under_entity_locks(
             async with session.begin_nested():
                 return await attempt(held)
         except ConcurrentChange as exc:
+            log.info("batch reached %d entities it had not locked: again with them", len(exc.keys))
             await lock_keys(session, exc.keys - held)
             held |= exc.keys
     raise ConcurrentChange(f"the batch kept reaching new entities after {ATTEMPTS} attempts")
@@ -428,7 +431,7 @@ def event_handler(tz: ZoneInfo, clock: Clock, outbox: Outbox | None = None) -> H
             await session.flush()
             return applier
 
-        keys = await entity_keys(session, **event_entities(events))
+        keys = await entity_keys(session, **event_entities(events, rules.levels, tz))
         applier = await under_entity_locks(session, keys, attempt)
         changes = [(c.warning, c.change) for c in applier.changes]
         await publish(outbox, session, changes, applier.now)

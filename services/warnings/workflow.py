@@ -269,7 +269,14 @@ async def raise_by_hand(
 
     loans = [body.loan_id] if body.loan_id else []
     borrowers = [body.borrower_id] if body.borrower_id else []
-    keys = await entity_keys(session, loan_ids=loans, borrowers=borrowers)
+    spreads = kind.category is WarningCategory.BUSINESS  # W1e: to the borrower's group
+    keys = await entity_keys(
+        session,
+        loan_ids=loans,
+        borrowers=borrowers,
+        spreading_loans=loans if spreads else (),
+        spreading_borrowers=borrowers if spreads else (),
+    )
     applier = await under_entity_locks(session, keys, attempt)
     key = body.loan_id if body.loan_id and kind not in _BORROWER_KINDS else body.borrower_id
     warning = applier.open[(kind.value, key or "")]

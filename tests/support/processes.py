@@ -8,10 +8,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from tests.support.databases import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,3 +91,40 @@ class ServiceProcess:
         if not self.log_path.exists():
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@asynccontextmanager
+async def embedded_stack(tmp_path: Path, *, admin_key: str) -> AsyncIterator[str]:
+    """scoring, officers, warnings and the gateway as processes on SQLite, as `make run` runs
+    them (no broker); yields the gateway's URL, whose bootstrap admin key is `admin_key`."""
+    services = ("scoring", "officers", "warnings")
+    urls = {s: await fresh_database(s, "sqlite", tmp_path) for s in (*services, "gateway")}
+    backends = {
+        name: ServiceProcess(
+            name,
+            {
+                f"{name.upper()}_DATABASE_URL": urls[name],
+                f"{name.upper()}_KAFKA_BOOTSTRAP_SERVERS": "",
+            },
+            tmp_path / f"{name}.log",
+        )
+        for name in services
+    }
+    gateway = ServiceProcess(
+        "gateway",
+        {
+            **{f"GATEWAY_{n.upper()}_URL": p.url for n, p in backends.items()},
+            "GATEWAY_DATABASE_URL": urls["gateway"],
+            "GATEWAY_KAFKA_BOOTSTRAP_SERVERS": "",
+            "GATEWAY_BOOTSTRAP_ADMIN_KEY": admin_key,
+        },
+        tmp_path / "gateway.log",
+    )
+    processes = [*backends.values(), gateway]
+    try:
+        for process in processes:
+            process.start()
+        yield gateway.url
+    finally:
+        for process in processes:
+            process.stop()

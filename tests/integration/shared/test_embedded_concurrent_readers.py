@@ -17,9 +17,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.support.databases import fresh_database
 from tests.support.officers import seed
-from tests.support.processes import ServiceProcess
+from tests.support.processes import embedded_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -38,38 +37,9 @@ READS = (
 
 @pytest.fixture
 async def embedded(tmp_path: Path) -> AsyncIterator[str]:
-    """scoring, officers, warnings and the gateway as processes on SQLite; the gateway's URL."""
-    services = ("scoring", "officers", "warnings")
-    urls = {s: await fresh_database(s, "sqlite", tmp_path) for s in (*services, "gateway")}
-    backends = {
-        name: ServiceProcess(
-            name,
-            {
-                f"{name.upper()}_DATABASE_URL": urls[name],
-                f"{name.upper()}_KAFKA_BOOTSTRAP_SERVERS": "",
-            },
-            tmp_path / f"{name}.log",
-        )
-        for name in services
-    }
-    gateway = ServiceProcess(
-        "gateway",
-        {
-            **{f"GATEWAY_{n.upper()}_URL": p.url for n, p in backends.items()},
-            "GATEWAY_DATABASE_URL": urls["gateway"],
-            "GATEWAY_KAFKA_BOOTSTRAP_SERVERS": "",
-            "GATEWAY_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
-        },
-        tmp_path / "gateway.log",
-    )
-    processes = [*backends.values(), gateway]
-    try:
-        for process in processes:
-            process.start()
-        yield gateway.url
-    finally:
-        for process in processes:
-            process.stop()
+    """The four services as processes on SQLite (`make run`'s setup); the gateway's URL."""
+    async with embedded_stack(tmp_path, admin_key=ADMIN_KEY) as url:
+        yield url
 
 
 def loan_events(loan: str, *, days: int) -> list[dict[str, Any]]:
