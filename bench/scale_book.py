@@ -25,6 +25,7 @@ import asyncpg
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.warnings import store as warnings_store
 from shared.db import make_engine
 
 BRANCHES, SUB_BRANCHES, PER_COUNTY = 20, 200, 4
@@ -127,51 +128,9 @@ async def copy(
 
 # -- warnings service ------------------------------------------------------------------------
 
-LOAN_COLUMNS = (
-    "loan_id",
-    "borrower_id",
-    "org",
-    "amount",
-    "balance",
-    "currency",
-    "maturity_date",
-    "five_class",
-    "tier",
-    "status",
-    "disbursed_at",
-    "updated_at",
-)
-WARNING_COLUMNS = (
-    "id",
-    "kind",
-    "category",
-    "level",
-    "state",
-    "subject",
-    "loan_id",
-    "borrower_id",
-    "org",
-    "amount",
-    "detail",
-    "source",
-    "source_event_id",
-    "source_warning_id",
-    "discovered_at",
-    "raised_at",
-    "head_office_required",
-    "branch_deadline",
-    "head_office_deadline",
-    "branch_reported_at",
-    "head_office_reported_at",
-    "branch_overdue",
-    "head_office_overdue",
-    "updates_missing",
-    "team",
-    "resolved_at",
-    "resolution",
-    "updated_at",
-    "revision",
-)
+# The store's own column lists (the applier's plain rows), in the order the rows are built.
+LOAN_COLUMNS = warnings_store.LOAN_COLUMNS
+WARNING_COLUMNS = warnings_store.WARNING_COLUMNS
 HISTORY_COLUMNS = ("warning_id", "at", "actor", "action", "level", "state", "detail")
 
 

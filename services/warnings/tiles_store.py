@@ -77,11 +77,6 @@ def note(session: AsyncSession | Session, before: TileRow | None, after: TileRow
     sync.info.setdefault(_NOTES, []).append((before, after))
 
 
-def subtree(column: Any, org: str) -> ColumnElement[bool]:
-    """The node `org` or below it (G4)."""
-    return or_(column == org, column.startswith(org + "/", autoescape=True))
-
-
 # -- the mechanism: notes from ORM flushes, counts written at commit ----------------------------
 
 
@@ -337,8 +332,8 @@ async def align(session: AsyncSession, now: datetime, soon: timedelta) -> None:
 async def recount_now(session: AsyncSession, org: str, now: datetime) -> dict[str, tuple[int, ...]]:
     """The counts of the subtree per branch from scratch (tests compare `counts_now` to it)."""
     at = await clock(session)
-    stmt = select(*_COLUMNS).where(is_open(), subtree(EarlyWarning.org, org))
-    rows = (await session.execute(stmt)).all()
+    stmt = select(*_COLUMNS).where(is_open(), _in_subtree(EarlyWarning.org))
+    rows = (await session.execute(stmt, subtree_params(org))).all()
     per_branch: dict[str, tuple[int, ...]] = {}
     for node, counts in recount((tile_row(r) for r in rows), now, at.soon).items():
         per_branch[branch_of(node)] = add(per_branch.get(branch_of(node), ZERO), counts)
