@@ -246,33 +246,7 @@ async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
         await session.execute(_LOCK_KEYS, {"keys": ids})
 
 
-async def try_lock_keys(session: AsyncSession, keys: Iterable[str]) -> bool:
-    """Take these entity locks now if nobody holds them (never waits); False if any is held
-    elsewhere (the ones taken stay held until the transaction ends)."""
-    if dialect_name(session) != "postgresql":
-        return True
-    ids = sorted({advisory_key(k) for k in keys})
-    if not ids:
-        return True
-    return bool(await session.scalar(_TRY_LOCK_KEYS, {"keys": ids}))
-
-
 # unnest yields the (sorted) array in order: the locks are taken in that order.
 _LOCK_KEYS = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(:keys) AS k").bindparams(
     bindparam("keys", type_=ARRAY(BigInteger))
 )
-_TRY_LOCK_KEYS = text(
-    "SELECT coalesce(bool_and(pg_try_advisory_xact_lock(k)), true) FROM unnest(:keys) AS k"
-).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
-
-
-async def serialize_writers(session: AsyncSession, name: str) -> None:
-    """Wait until no other transaction holds the writers' lock `name`, then hold it until this
-    transaction ends (PostgreSQL `pg_advisory_xact_lock`; re-taking it is a no-op). SQLite needs
-    nothing: every writer transaction starts with BEGIN IMMEDIATE, so writers are already one
-    at a time (read-only sessions cannot write). Take it before the transaction reads what it
-    will write, and before any row lock."""
-    if dialect_name(session) == "postgresql":
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)}
-        )
