@@ -20,7 +20,10 @@ In one run, on fresh topics (prefix `bench<ts>.`, 6 partitions) and fresh databa
 5. replicas: two, then three such processes in one group (fresh group and database each);
 6. the same with PostgreSQL behind a proxy adding `--delay-ms` each way (one, then two
    replicas, over the first `--delay-events`): where the database is across a network;
-7. latency: with the one-replica pipeline caught up, `interest.arrears` events on known loans
+7. where a replica's time goes (bench/warnings_breakdown.py): the same stream applied
+   in-process through the consumer's path, without Kafka, each batch's time split into
+   parsing, the applier's own CPU and waiting for PostgreSQL;
+8. latency: with the one-replica pipeline caught up, `interest.arrears` events on known loans
    at a steady rate from a producer task (what is due every 5 ms, 5 ms linger); produce (send
    call) -> its `event_record` row committed (written in the same transaction as the warning it
    raises),
@@ -55,6 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.support import postgres_database  # noqa: E402
 from bench.table import Row, cpu_model, emit  # noqa: E402
+from bench.warnings_breakdown import breakdown, describe  # noqa: E402
 from bench.warnings_replicas import DelayProxy, minimal_sink, replicas  # noqa: E402
 from shared.events import Topic, parse_event  # noqa: E402
 from shared.kafka_admin import ensure_topics  # noqa: E402
@@ -333,6 +337,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             bootstrap, topics, f"{tag}-sink", dsn(pg, sink_db), total, max_records=1000
         )
         print(f"minimal exactly-once sink: {sink.eps:,.0f} events/s (10 % -> 90 %)")
+        databases.append(f"{db_name}_inproc")
+        parts = await breakdown(await fresh_database(pg, f"{db_name}_inproc"), events)
+        print(describe(parts))
         runs: dict[str, Any] = {}
         for name, n, delay_ms, upto in (
             ("r1", 1, 0.0, total),
@@ -414,6 +421,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "pipeline_eps_steady": round(r1.eps),
         "ratio": round(anchor_s / r1.whole_s, 3),
         "sink_eps": round(sink.eps),
+        "inproc_eps": round(parts.eps),
+        "parse_us": round(parts.per_event_us(parts.parse_s), 1),
+        "applier_us": round(parts.per_event_us(parts.applier_s), 1),
+        "database_us": round(parts.per_event_us(parts.database_s), 1),
         "r2_eps": round(runs["r2"].eps),
         "r3_eps": round(runs["r3"].eps),
         **delayed,
@@ -454,6 +465,9 @@ def report(r: dict[str, Any]) -> list[Row]:
         ("two replicas, steady", f"{r['r2_eps']:>8} events/s",
          f">= one replica: {ok(r2_ok)}"),
         ("three replicas, steady", f"{r['r3_eps']:>8} events/s", ""),
+        ("in-process applier (no Kafka)", f"{r['inproc_eps']:>8} events/s",
+         f"us an event: parse {r['parse_us']}, applier {r['applier_us']}, "
+         f"database {r['database_us']}"),
         ("pipeline / consume-only", f"{r['ratio'] * 100:>8.1f} %",
          f">= {RATIO_TARGET:.0%}: {ok(ratio_ok)}"),
         (f"latency p50 at {r['latency_rate']:g}/s", f"{r['p50_ms']:>8} ms", ""),
@@ -508,6 +522,16 @@ def report(r: dict[str, Any]) -> list[Row]:
             ratio=r["r2_eps"] / r["pipeline_eps_steady"],
             target=">= 1x (2 cores)",
             met=r2_ok if full else None,
+        ),
+        Row(
+            bench="warnings",
+            name=f"  in-process applier, no Kafka (us an event: parse {r['parse_us']:g}, "
+            f"applier {r['applier_us']:g}, database {r['database_us']:g})",
+            figure=r["inproc_eps"],
+            unit="events/s",
+            anchor=one,
+            anchor_figure=r["pipeline_eps_steady"],
+            ratio=r["inproc_eps"] / r["pipeline_eps_steady"],
         ),
         Row(
             bench="warnings",

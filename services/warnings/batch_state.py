@@ -82,14 +82,23 @@ async def entity_keys(
     return keys
 
 
-def event_entities(
+def signals_of(
     events: Sequence[Event], levels: LevelPolicy, tz: ZoneInfo
+) -> dict[str, Signal | None]:
+    """Event id -> the signal it carries (W1-W3), worked out once per batch: the entity-lock
+    pass and the batch's load both need it."""
+    return {e.event_id: signal_for(e, levels, tz) for e in events}
+
+
+def event_entities(
+    events: Sequence[Event], signals: dict[str, Signal | None]
 ) -> dict[str, set[str]]:
-    """What `entity_keys` needs of a batch of events: the loans and borrowers they name, the
-    ones whose business signal spreads to the group (W1e), the borrowers that rejoin."""
+    """What `entity_keys` needs of a batch of events (and their `signals_of`): the loans and
+    borrowers they name, the ones whose business signal spreads to the group (W1e), the
+    borrowers that rejoin."""
     groups = {e.body.group_id for e in events if isinstance(e, BorrowerGroupLinked)}
     groups |= {e.body.group_id for e in events if isinstance(e, LoanDisbursed) and e.body.group_id}
-    spreading = [e for e in events if _spreads(signal_for(e, levels, tz))]
+    spreading = [e for e in events if _spreads(signals[e.event_id])]
     return {
         "loan_ids": {e.loan_id for e in events if e.loan_id},
         "borrowers": {e.borrower_id for e in events if e.borrower_id},
@@ -123,6 +132,7 @@ class BatchState:
         tz: ZoneInfo,
         now: datetime,
         locked: frozenset[str] | None = None,
+        signals: dict[str, Signal | None] | None = None,
     ) -> None:
         self.session, self.rules, self.tz, self.now = session, rules, tz, now
         # The entity locks this transaction holds (issue 14); None: writers are one at a time
@@ -141,7 +151,8 @@ class BatchState:
         self.groups_of: dict[str, set[str]] = {}  # borrower -> its groups
         self.groups_loaded: set[str] = set()  # borrowers whose groups are all loaded
         self.fully_loaded: set[str] = set()  # borrowers whose every open warning is loaded
-        self.signals: dict[str, Signal | None] = {}  # event id -> its signal (by `_preload`)
+        # Event id -> its signal (`signals_of`, given or worked out by `_preload`).
+        self.signals: dict[str, Signal | None] = dict(signals or {})
         self.history: list[dict[str, Any]] = []
         self.parked: dict[str, list[ParkedEvent]] = {}
         self.new_members: list[dict[str, str]] = []
@@ -184,7 +195,9 @@ class BatchState:
         signalled: set[tuple[str, str]] = set()
         spreading: set[str] = set()
         for e in events:
-            signal = self.signals[e.event_id] = signal_for(e, self.rules.levels, self.tz)
+            if e.event_id not in self.signals:
+                self.signals[e.event_id] = signal_for(e, self.rules.levels, self.tz)
+            signal = self.signals[e.event_id]
             borrower = e.borrower_id or borrower_of.get(e.loan_id or "")
             if signal is None or borrower is None:
                 continue

@@ -47,15 +47,16 @@ class ProcessedEvent(ProcessedEventMixin, Base):
 
 
 class EventRecord(Base):
-    """Every loan, repayment and risk event the service has applied, as received (W17)."""
+    """Every loan, repayment and risk event the service has applied, as received (W17). Read
+    by event id only: no other index (each would cost every applied event an insert)."""
 
     __tablename__ = "event_record"
 
     event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     type: Mapped[str] = mapped_column(String(64))
-    loan_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    borrower_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    org: Mapped[str] = mapped_column(String(140), index=True)
+    loan_id: Mapped[str | None] = mapped_column(String(64))
+    borrower_id: Mapped[str | None] = mapped_column(String(64))
+    org: Mapped[str] = mapped_column(String(140))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)

@@ -28,6 +28,7 @@ from services.warnings.batch_state import (
     entity_keys,
     event_entities,
     loan_key,
+    signals_of,
 )
 from services.warnings.deadlines import compute_deadlines
 from services.warnings.models import ParkedEvent, ProcessedEvent, WarningHistory
@@ -425,13 +426,17 @@ def event_handler(tz: ZoneInfo, clock: Clock, outbox: Outbox | None = None) -> H
             cached[versions] = rules
         now = clock.now()
 
+        signals = signals_of(events, rules.levels, tz)
+
         async def attempt(locked: frozenset[str] | None) -> BatchApplier:
-            applier = BatchApplier(session, rules=rules, tz=tz, now=now, locked=locked)
+            applier = BatchApplier(
+                session, rules=rules, tz=tz, now=now, locked=locked, signals=signals
+            )
             await applier.apply(events)
             await session.flush()
             return applier
 
-        keys = await entity_keys(session, **event_entities(events, rules.levels, tz))
+        keys = await entity_keys(session, **event_entities(events, signals))
         applier = await under_entity_locks(session, keys, attempt)
         changes = [(c.warning, c.change) for c in applier.changes]
         await publish(outbox, session, changes, applier.now)
