@@ -66,6 +66,7 @@ def build_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
             app.state.engine = engine
             app.state.sessionmaker = make_sessionmaker(engine)
             read_engine = make_read_engine(engine)
+            app.state.read_engine = read_engine
             app.state.read_sessionmaker = make_read_sessionmaker(read_engine)
         if settings.kafka_bootstrap_servers:
             producer = make_producer(

@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from sqlalchemy import or_, select
 
@@ -14,6 +13,7 @@ from services.warnings import policies, queries, store, sweeps
 from services.warnings.deadlines import compute_deadlines
 from services.warnings.deps import (
     BranchDep,
+    DueSoonDep,
     HeadOfficeDep,
     NowDep,
     ReaderDep,
@@ -37,7 +37,7 @@ from services.warnings.vocabulary import RuleInputError, WarningKind
 from shared.auth import Caller, Role, allow, narrowest
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
-from shared.etag import make_etag, not_modified
+from shared.etag import PolledReadDep, not_modified
 from shared.org import OrgPath, is_within
 from shared.paging import DEFAULT_LIMIT, Cursor, Limit
 
@@ -48,7 +48,7 @@ OperatorDep = Annotated[Caller, Depends(allow(Role.HEAD_OFFICE, Role.RISK))]
 
 @router.get("/deadlines", response_model=DeadlinePage, tags=["deadlines"])
 async def list_deadlines(
-    session: SessionDep,
+    reads: PolledReadDep,
     caller: ReaderDep,
     now: NowDep,
     response: Response,
@@ -64,19 +64,20 @@ async def list_deadlines(
     page without parameters; `next_cursor` pages on); ETag for polling."""
     before = _aware(due_before, "#query/due_before") if due_before is not None else None
     root = narrowest(caller, org)
-    tag = await queries.etag(session, "deadlines", root, now, due_before, cursor, limit)
+    tag = await queries.etag(reads, "deadlines", root, now, due_before, cursor, limit)
     if (unchanged := not_modified(if_none_match, tag)) is not None:
         return unchanged
-    items, next_cursor = await queries.pending_reports(
-        session, org=root, now=now, due_before=before, cursor=cursor, limit=limit
-    )
+    async with reads.session() as session:
+        items, next_cursor = await queries.pending_reports(
+            session, org=root, now=now, due_before=before, cursor=cursor, limit=limit
+        )
     response.headers["ETag"] = tag
     return DeadlinePage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/escalations", response_model=EscalationPage, tags=["dashboard"])
 async def list_escalations(
-    session: SessionDep,
+    reads: PolledReadDep,
     caller: ReaderDep,
     now: NowDep,
     response: Response,
@@ -88,10 +89,13 @@ async def list_escalations(
     """W4: the latest escalations of the subtree's open warnings, newest first (the dashboard
     reads them here instead of each warning's history); ETag for polling."""
     root = narrowest(caller, org)
-    tag = await queries.etag(session, "escalations", root, now, cursor, limit)
+    tag = await queries.etag(reads, "escalations", root, now, cursor, limit)
     if (unchanged := not_modified(if_none_match, tag)) is not None:
         return unchanged
-    items, next_cursor = await queries.escalations(session, org=root, cursor=cursor, limit=limit)
+    async with reads.session() as session:
+        items, next_cursor = await queries.escalations(
+            session, org=root, cursor=cursor, limit=limit
+        )
     response.headers["ETag"] = tag
     return EscalationPage(items=items, next_cursor=next_cursor)
 
@@ -134,19 +138,22 @@ async def compute(
 
 @router.get("/summary", response_model=Summary, tags=["dashboard"])
 async def summary(
-    session: SessionDep,
+    reads: PolledReadDep,
     caller: ReaderDep,
     now: NowDep,
+    soon: DueSoonDep,
     response: Response,
     org: Annotated[OrgPath | None, Query()] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Summary | Response:
     """Dashboard tiles for the subtree: open by level and state, overdue, due soon, per branch
     (kept counts: the same cost at any size); ETag for polling."""
-    data = await queries.summary(session, org=narrowest(caller, org), now=now)
-    tag = make_etag("summary", orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode())
+    root = narrowest(caller, org)
+    tag = await queries.summary_etag(reads, root, now, soon)
     if (unchanged := not_modified(if_none_match, tag)) is not None:
         return unchanged
+    async with reads.session() as session:
+        data = await queries.summary(session, org=root, now=now)
     response.headers["ETag"] = tag
     return Summary.model_validate(data)
 

@@ -34,7 +34,7 @@ from services.warnings.schemas import (
 )
 from shared.auth import Caller, Forbidden, Role, narrowest
 from shared.db import SessionDep
-from shared.etag import not_modified
+from shared.etag import PolledReadDep, not_modified
 from shared.org import OrgPath
 from shared.paging import MAX_LIMIT
 
@@ -53,7 +53,7 @@ StateFilter = Literal[
 
 @router.get("", response_model=WarningPage)
 async def list_warnings(
-    session: SessionDep,
+    reads: PolledReadDep,
     caller: ReaderDep,
     now: NowDep,
     response: Response,
@@ -67,11 +67,16 @@ async def list_warnings(
 ) -> WarningPage | Response:
     """Warnings in the caller's subtree, newest first, cursor-paginated; ETag for polling."""
     f = queries.WarningFilter(org=narrowest(caller, org), state=state, level=level, overdue=overdue)
-    tag = await queries.etag(session, "warnings", f.org, now, f, cursor, limit)
-    if (unchanged := not_modified(if_none_match, tag)) is not None:
-        return unchanged
-    rows, next_cursor = await queries.list_warnings(session, f, now=now, cursor=cursor, limit=limit)
-    response.headers["ETag"] = tag
+    tag: str | None = None
+    if queries.has_validator(f):
+        tag = await queries.etag(reads, "warnings", f.org, now, f, cursor, limit)
+        if (unchanged := not_modified(if_none_match, tag)) is not None:
+            return unchanged
+        response.headers["ETag"] = tag
+    async with reads.session() as session:
+        rows, next_cursor = await queries.list_warnings(
+            session, f, now=now, cursor=cursor, limit=limit
+        )
     return WarningPage(items=[WarningRead.model_validate(w) for w in rows], next_cursor=next_cursor)
 
 

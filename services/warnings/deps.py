@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -48,8 +48,14 @@ async def tz(request: Request) -> ZoneInfo:
     return zone
 
 
+async def due_soon(request: Request) -> timedelta:
+    """The dashboard's 'due soon' window of this process's settings."""
+    return timedelta(hours=request.app.state.settings.due_soon_hours)
+
+
 NowDep = Annotated[datetime, Depends(now)]
 TzDep = Annotated[ZoneInfo, Depends(tz)]
+DueSoonDep = Annotated[timedelta, Depends(due_soon)]
 
 
 async def scoped_warning(

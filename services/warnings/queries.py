@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from services.warnings.models import (
 from services.warnings.schemas import DeadlineRead, EscalationRead
 from shared import paging
 from shared.errors import InvalidInput
-from shared.etag import make_etag
+from shared.etag import PolledRead, make_etag
 
 BAD_CURSOR = "not a cursor this service issued"
 OPEN = ("raised", "reported_to_branch", "reported_to_head_office", "under_mitigation")
@@ -33,6 +33,13 @@ class WarningFilter:
     state: str | None = None
     level: str | None = None
     overdue: bool | None = None
+
+
+def has_validator(f: WarningFilter) -> bool:
+    """Whether the list has a cheap validator: not with `overdue` over closed warnings too,
+    whose unreported deadlines still pass with time but are not counted by `etag` (it counts
+    open warnings' pending deadlines, off their index); such a list answers no ETag."""
+    return f.overdue is None or f.state == "open" or f.state in OPEN
 
 
 def in_subtree(org: str) -> ColumnElement[bool]:
@@ -67,10 +74,26 @@ def _conditions(f: WarningFilter, now: datetime) -> list[ColumnElement[bool]]:
     return conditions
 
 
-async def etag(session: AsyncSession, kind: str, org: str, now: datetime, *parts: object) -> str:
-    """A validator of a polled read of the subtree (issue 13): changes whenever a warning of
-    the subtree changes or one of its deadlines passes; costs a few index reads, no page."""
-    return make_etag(kind, org, *parts, *await tiles_store.version(session, org, now))
+async def etag(reads: PolledRead, kind: str, org: str, now: datetime, *parts: object) -> str:
+    """A validator of a polled list of the subtree (issue 13): changes whenever a warning of
+    the subtree changes or one of its pending deadlines passes; one statement of a few index
+    reads on the read pool, no page, no session."""
+    stmt, params, anchor = tiles_store.version_query(org, now)
+    return make_etag(kind, org, *parts, anchor, *await reads.validator(stmt, params))
+
+
+async def summary_etag(reads: PolledRead, org: str, now: datetime, soon: timedelta) -> str:
+    """The summary's validator: the lists' one, with the deadlines come within the 'due soon'
+    window since its anchor, so it changes exactly when the tiles could (not their content:
+    a 304 costs one statement, not the summary). `soon` is this process's window; counted
+    again with the kept one if they differ (another replica's settings rebuilt the tiles)."""
+    while True:
+        stmt, params, anchor = tiles_store.version_query(org, now, soon=soon)
+        row = await reads.validator(stmt, params)
+        kept = timedelta(seconds=row.soon_s)
+        if kept == soon:
+            return make_etag("summary", org, anchor, *row)
+        soon = kept
 
 
 async def list_warnings(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 OPEN_STATES = ("raised", "reported_to_branch", "reported_to_head_office", "under_mitigation")
 LEVELS = ("yellow", "orange", "red")
@@ -23,6 +23,8 @@ COUNTS = ("open", *LEVELS, *OPEN_STATES, "overdue", "due_soon", "updates_missing
 ZERO: tuple[int, ...] = (0,) * len(COUNTS)
 _AT = {name: i for i, name in enumerate(COUNTS)}
 _OVERDUE, _DUE_SOON = _AT["overdue"], _AT["due_soon"]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+VALIDATOR_PERIOD = timedelta(minutes=1)
 # What a contribution depends on, as `early_warning` columns.
 TILE_COLUMNS = (
     "org",
@@ -112,6 +114,13 @@ def flip_ranges(
     `since` and `now` (either way round): every other warning's `moved` is zero."""
     lo, hi = min(since, now), max(since, now)
     return ((lo, hi), (lo + soon, hi + soon))
+
+
+def validator_anchor(now: datetime, period: timedelta = VALIDATOR_PERIOD) -> datetime:
+    """The instant a polled read's validator counts crossed deadlines from (issue 13): `now`
+    floored to the period, the same for every read of the period on every replica. The
+    validator then changes at least once a period, and counts at most a period's deadlines."""
+    return EPOCH + (now - EPOCH) // period * period
 
 
 def recount(rows: Iterable[TileRow], at: datetime, soon: timedelta) -> dict[str, tuple[int, ...]]:

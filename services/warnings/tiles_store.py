@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
     bindparam,
     delete,
@@ -48,7 +49,9 @@ from services.warnings.tiles import (
     moved,
     recount,
     sub,
+    validator_anchor,
 )
+from shared.db import UtcDateTime
 
 SHARDS = 8
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -202,26 +205,47 @@ _KEPT = (
 )
 _MOVED = select(*_COLUMNS).where(is_open(), _pending_in(_RANGES))
 _MOVED_IN = _MOVED.where(_in_subtree(EarlyWarning.org))
-_CLOCK_AT = select(TileClock.at).where(TileClock.id == 1).scalar_subquery()
 _REVISIONS = (
     select(func.coalesce(func.sum(WarningTile.revision), 0).label("total"), func.count().label("n"))
     .where(_in_subtree(WarningTile.org))
     .subquery()
 )
-_PASSED = (
-    select(func.count())
-    .where(
-        is_open(),
-        _in_subtree(EarlyWarning.org),
-        _pending_in([(_CLOCK_AT, bindparam("now")), (bindparam("now"), _CLOCK_AT)]),
-    )
-    .scalar_subquery()
+_STEPS = (
+    (EarlyWarning.branch_deadline, EarlyWarning.branch_reported_at),
+    (EarlyWarning.head_office_deadline, EarlyWarning.head_office_reported_at),
 )
+
+
+def _crossed(reported: Any, lo: ColumnElement[bool], hi: ColumnElement[bool]) -> Any:
+    """How many of the subtree's pending deadlines of one step lie in a range (its
+    pending-deadline index, then the few rows' org)."""
+    return (
+        select(func.count())
+        .where(is_open(), reported.is_(None), lo, hi, _in_subtree(EarlyWarning.org))
+        .scalar_subquery()
+    )
+
+
+def _instant(name: str) -> Any:
+    """A timestamp parameter as a one-row subquery: PostgreSQL then plans the range with an
+    unknown bound, as the generic plan does, so the prepared statement keeps its generic plan
+    instead of being planned again on every execution (a custom plan looks cheaper with the
+    bounds known: planning cost more than the query)."""
+    return select(bindparam(name, type_=UtcDateTime())).scalar_subquery()
+
+
+# Deadlines crossed since the validator's anchor: [p_lo, p_hi) turned overdue (W13: a
+# deadline before now), (s_lo, s_hi] came within the 'due soon' window (deadline <= now +
+# soon); one count per step, each off that step's pending-deadline index.
+_P_LO, _P_HI, _S_LO, _S_HI = (_instant(n) for n in ("p_lo", "p_hi", "s_lo", "s_hi"))
+_PASSED = [_crossed(r, d >= _P_LO, d < _P_HI) for d, r in _STEPS]
+_SOON = [_crossed(r, d > _S_LO, d <= _S_HI) for d, r in _STEPS]
 _VERSION = (
-    select(TileClock.generation, TileClock.at, _REVISIONS.c.total, _REVISIONS.c.n, _PASSED)
+    select(TileClock.generation, TileClock.soon_s, _REVISIONS.c.total, _REVISIONS.c.n, *_PASSED)
     .select_from(TileClock.__table__.join(_REVISIONS, true()))
     .where(TileClock.id == 1)
 )
+_SUMMARY_VERSION = _VERSION.add_columns(*_SOON)
 
 
 async def clock(session: AsyncSession) -> Clock:
@@ -259,12 +283,20 @@ async def counts_now(
     return per_node, at
 
 
-async def version(session: AsyncSession, org: str, now: datetime) -> tuple[object, ...]:
-    """A cheap validator of everything the subtree's warnings show at `now`, in one
-    statement: the revisions of its tile rows, the clock's generation and instant, and how
-    many pending deadlines lie between the clock and now (an item's `overdue` changes as
-    they pass)."""
-    return tuple((await session.execute(_VERSION, {**subtree_params(org), "now": now})).one())
+def version_query(
+    org: str, now: datetime, *, soon: timedelta | None = None
+) -> tuple[Select[Any], dict[str, Any], datetime]:
+    """The validator of what the subtree's warnings show at `now`, as one statement, its
+    parameters and the anchor it counts from (`tiles.validator_anchor`): the tiles'
+    generation and 'due soon' window, the revisions of the subtree's tile rows (every write
+    bumps its node's), and how many pending deadlines were crossed between the anchor and
+    now - turned overdue, and with `soon` (the summary) come within the window - so that
+    for one set of rows equal counts mean the same deadlines crossed (issue 13)."""
+    anchor = validator_anchor(now)
+    params: dict[str, Any] = {**subtree_params(org), "p_lo": anchor, "p_hi": now}
+    if soon is None:
+        return _VERSION, params, anchor
+    return _SUMMARY_VERSION, {**params, "s_lo": anchor + soon, "s_hi": now + soon}, anchor
 
 
 # -- moving the clock, rebuilding ------------------------------------------------------------

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from services.warnings import tiles_store
 from tests.integration.warnings.conftest import START, Bank
+from tests.integration.warnings.test_tiles_recount import Mix
 
 POLLED = (
     ("/v1/summary", {}),
@@ -142,3 +144,133 @@ async def test_issue13_w4_escalations_list_the_latest_first(bank: Bank) -> None:
     assert all(e["from_level"] and e["level"] != e["from_level"] for e in rest)
     gz = (await bank.client.get("/v1/escalations", params={"org": "HO/GZ"})).json()
     assert {e["org"] for e in gz["items"]} == {"HO/GZ/LS03"}
+
+
+# -- a 304 exactly when the answer is unchanged (issue 13: the validators are one statement) --
+
+SOON = timedelta(hours=24)  # the app's default WARNINGS_DUE_SOON_HOURS
+WATCHED = (
+    *POLLED,
+    ("/v1/summary", {"org": "HO/GZ"}),
+    ("/v1/deadlines", {"limit": 3}),
+    ("/v1/warnings", {"limit": 5}),
+    ("/v1/warnings", {"state": "open", "overdue": "true"}),
+)
+Seen = dict[tuple[str, str], tuple[str, bytes]]
+
+
+async def assert_exact(bank: Bank, seen: Seen) -> list[int]:
+    """Each watched read asked with the tag it last answered: a 304 only if its answer now is
+    the same bytes, a 200 with another tag whenever it differs. Returns the statuses."""
+    statuses = []
+    for path, params in WATCHED:
+        key = (path, str(sorted(params.items())))
+        fresh = await bank.client.get(path, params=params)
+        assert fresh.status_code == 200, fresh.text
+        if key in seen:
+            tag, body = seen[key]
+            asked = await bank.client.get(path, params=params, headers={"If-None-Match": tag})
+            if asked.status_code == 304:
+                assert asked.headers["ETag"] == fresh.headers["ETag"] == tag, key
+                assert fresh.content == body, key  # the 200 now would be the same answer
+            else:
+                assert asked.status_code == 200, asked.text
+                assert asked.headers["ETag"] != tag, key
+            if fresh.content != body:
+                assert asked.status_code == 200, key
+            statuses.append(asked.status_code)
+        seen[key] = (fresh.headers["ETag"], fresh.content)
+    return statuses
+
+
+class Polls(Mix):
+    """The tiles' random mix, with moves of the clock by seconds and onto deadlines (time
+    alone turning a report due soon or overdue) between its events, lifecycle actions and
+    sweeps."""
+
+    async def step(self) -> None:
+        roll = self.rng.random()
+        if roll < 0.2:
+            self.now += timedelta(seconds=self.rng.choice([1, 7, 30]))
+        elif roll < 0.35:
+            page = (await self.bank.client.get("/v1/deadlines", params={"limit": 50})).json()
+            ahead = [
+                datetime.fromisoformat(d["deadline"])
+                for d in page["items"]
+                if datetime.fromisoformat(d["deadline"]) > self.now
+            ]
+            if not ahead:
+                return
+            edge = self.rng.choice(ahead) - self.rng.choice([timedelta(0), SOON])
+            self.now = max(self.now, edge + timedelta(seconds=self.rng.choice([-1, 0, 1])))
+        else:
+            await super().step()
+            return
+        self.bank.at(self.now)
+
+
+@pytest.mark.parametrize("seed", [4, 11])
+async def test_issue13_polled_reads_answer_304_exactly_when_unchanged(
+    bank: Bank, seed: int
+) -> None:
+    mix = Polls(bank, seed)
+    await mix.setup()
+    seen: Seen = {}
+    statuses: list[int] = []
+    for _ in range(60):
+        await mix.step()
+        statuses += await assert_exact(bank, seen)
+    assert statuses.count(304) > 20, statuses
+    assert statuses.count(200) > 20, statuses
+
+
+async def test_issue13_time_alone_changes_exactly_the_answers_it_changes(
+    bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the validators' anchor held (so only the crossed-deadline counts can tell), a
+    report turning overdue changes every tag (the summary and the deadlines change; the lists
+    share the validator, whose `overdue` filter changes too); one coming within the 'due
+    soon' window changes the summary's only; a moment with nothing crossed changes none."""
+    monkeypatch.setattr(tiles_store, "validator_anchor", lambda _now: START)
+    await book(bank, 2)
+    pending = sorted(
+        {datetime.fromisoformat(d["deadline"]) for d in (await walk(bank, "/v1/deadlines", 100))}
+    )
+    overdue_at = next(d for d in pending if d > START)
+    soon_at = next(d for d in pending if d - SOON > START) - SOON
+    seen: Seen = {}
+    for moment, changed in (
+        (overdue_at, set()),
+        (overdue_at + timedelta(microseconds=1), {path for path, _params in WATCHED}),
+        (soon_at - timedelta(microseconds=1), None),
+        (soon_at, {"/v1/summary"}),
+        (soon_at + timedelta(seconds=5), set()),
+    ):
+        bank.at(moment)
+        before = dict(seen)
+        statuses = await assert_exact(bank, seen)
+        if changed is not None and before:
+            got = {p for (p, _params), s in zip(WATCHED, statuses, strict=True) if s == 200}
+            assert got == changed, moment
+
+
+async def test_issue13_a_sweep_that_changes_nothing_keeps_every_tag(bank: Bank) -> None:
+    await book(bank, 3)
+    assert (await bank.client.post("/v1/sweeps/run")).status_code == 200  # marks, moves
+    seen: Seen = {}
+    await assert_exact(bank, seen)
+    bank.at(START + timedelta(seconds=20))  # the same minute: the validators' anchor
+    assert (await bank.client.post("/v1/sweeps/run")).status_code == 200
+    assert set(await assert_exact(bank, seen)) == {304}
+
+
+async def test_issue13_overdue_over_closed_warnings_has_no_etag(bank: Bank) -> None:
+    """Closed warnings' unreported deadlines still pass, uncounted by the validator."""
+    await book(bank, 1)
+    for state in (None, "resolved"):
+        params = {"overdue": "true", **({"state": state} if state else {})}
+        response = await bank.client.get("/v1/warnings", params=params)
+        assert response.status_code == 200
+        assert "ETag" not in response.headers
+    kept = await bank.client.get("/v1/warnings", params={"overdue": "true", "state": "open"})
+    assert "ETag" in kept.headers
