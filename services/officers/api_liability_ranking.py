@@ -19,18 +19,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import policies, ranking_state
+from services.officers import ranking_state
 from services.officers.api_common import ReaderDep, RuleRoute, TodayDep, rule
 from services.officers.liability import CountyEntry, EliminationResult, eliminate
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.liability_ranking import counties, recount
 from services.officers.models import CollectionAssignment, Officer
-from services.officers.ranking_state import Kept, params_of
+from services.officers.ranking_state import Validator, params_of, validator_of
 from services.officers.run_inputs import sub_branch_of
 from shared.auth import narrowest
-from shared.db import SessionDep
 from shared.errors import InvalidInput
-from shared.etag import make_etag, not_modified
+from shared.etag import PolledRead, PolledReadDep, make_etag, not_modified
 from shared.org import is_within
 from shared.paging import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page_of
 
@@ -98,19 +97,38 @@ async def _officers(session: AsyncSession, county: str | None) -> dict[str, tupl
     return out
 
 
-async def _kept_for(
-    request: Request, session: AsyncSession, *, today: date, year: int, policy: LiabilityPolicy
-) -> Kept:
-    """The kept balances' state, moved to today first (the first read of a day) or rebuilt
-    (a new O22 parameter set for this year's policy): a writer transaction of its own, after
-    this read's transaction ends (nothing was written in it)."""
-    kept = await ranking_state.state(session)
+async def _validator(
+    request: Request, polled: PolledRead, *, today: date, year: int
+) -> tuple[Validator, LiabilityPolicy]:
+    """The kept state and the year's policy in one statement on the read pool; the state
+    moved to today first (the first read of a day) or rebuilt (a new O22 parameter set for
+    this year's policy) by a writer transaction of its own, then read again."""
+    query = ranking_state.validator_query(year)
+    found = validator_of(await polled.validator(*query))
+    policy = _policy(request, year, found)
+    kept = found.kept
     if kept.on == today and (year != today.year or kept.params == params_of(policy)):
-        return kept
-    await session.rollback()
+        return found, policy
     async with request.app.state.sessionmaker() as writer, writer.begin():
         await ranking_state.align(writer, today)
-    return await ranking_state.state(session)
+    found = validator_of(await polled.validator(*query))
+    return found, _policy(request, year, found)
+
+
+def _policy(request: Request, year: int, found: Validator) -> LiabilityPolicy:
+    """The year's liability policy of the validator's row, parsed once per stored version
+    (a version is never overwritten: policies.py) and kept by this process."""
+    if found.policy_body is None:
+        return LiabilityPolicy()
+    parsed: dict[tuple[int, int, Any], LiabilityPolicy] | None = getattr(
+        request.app.state, "ranking_policies", None
+    )
+    if parsed is None:
+        parsed = request.app.state.ranking_policies = {}
+    key = (year, found.policy_version, found.policy_created_at)
+    if (policy := parsed.get(key)) is None:
+        policy = parsed[key] = LiabilityPolicy.from_dict(found.policy_body)
+    return policy
 
 
 def _pages(request: Request) -> dict[str, bytes]:
@@ -144,7 +162,7 @@ def _after(cursor: str | None) -> RankKey | None:
 )
 async def liability_ranking(
     request: Request,
-    session: SessionDep,
+    polled: PolledReadDep,
     caller: ReaderDep,
     today: TodayDep,
     org: Annotated[str | None, Query(max_length=140)] = None,
@@ -167,9 +185,8 @@ async def liability_ranking(
     scope = narrowest(caller, org)
     after = _after(cursor)
     the_year = year or today.year
-    stored = await policies.current(session, policies.PolicyKind.LIABILITY, the_year)
-    policy = LiabilityPolicy.from_dict(stored.body)
-    kept = await _kept_for(request, session, today=today, year=the_year, policy=policy)
+    found, policy = await _validator(request, polled, today=today, year=the_year)
+    kept = found.kept
     tag: str | None = None
     if kept.serves(today, policy):
         tag = make_etag(
@@ -180,7 +197,7 @@ async def liability_ranking(
             scope,
             county,
             the_year,
-            stored.version,
+            found.policy_version,
             flagged,
             limit,
             cursor,
@@ -190,20 +207,22 @@ async def liability_ranking(
         pages = _pages(request)
         if (body := pages.get(tag)) is not None:
             return Response(body, media_type="application/json", headers={"ETag": tag})
-        balances = await ranking_state.balances(session)
-    else:
-        # Another year's O22 parameters than the kept ones: counted from scratch, no ETag.
-        balances = await recount(session, today, policy)
-    body = await _build(
-        session,
-        today=today,
-        year=the_year,
-        scope=scope,
-        county=county,
-        policy=policy,
-        balances=balances,
-        page=(flagged, after, limit),
-    )
+    async with polled.session() as session:
+        if tag is not None:
+            balances = await ranking_state.balances(session)
+        else:
+            # Another year's O22 parameters than the kept ones: counted from scratch, no ETag.
+            balances = await recount(session, today, policy)
+        body = await _build(
+            session,
+            today=today,
+            year=the_year,
+            scope=scope,
+            county=county,
+            policy=policy,
+            balances=balances,
+            page=(flagged, after, limit),
+        )
     if tag is None:
         return Response(body, media_type="application/json")
     if len(pages) >= PAGES_KEPT:

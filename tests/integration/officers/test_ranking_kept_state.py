@@ -41,6 +41,7 @@ OFFICERS = {
 }
 ORGS = (LS03, LS03, OF1, LS04, CH01)
 HEAD_NODES = (LS03, OF1, "HO/GZ", LS04)
+PATH = "/v1/liability/ranking"
 CLASSES = ("normal", "special_mention", "substandard", "doubtful", "loss")
 START = date(2025, 1, 10)
 OPS = (  # (write, weight)
@@ -346,7 +347,44 @@ async def test_o23_issue13_a_304_builds_no_page(
     assert answer.status_code == 304
 
 
-async def ok_response(client: httpx.AsyncClient) -> httpx.Response:
-    response = await client.get("/v1/liability/ranking")
+async def ok_response(
+    client: httpx.AsyncClient, params: dict[str, Any] | None = None
+) -> httpx.Response:
+    response = await client.get(PATH, params=params)
     assert response.status_code == 200, response.text
     return response
+
+
+@pytest.mark.parametrize("seed_", [5, 31])
+async def test_o23_issue13_a_304_exactly_when_the_page_is_unchanged(
+    app: FastAPI, admin: httpx.AsyncClient, seed_: int
+) -> None:
+    """After every write of the mix (ledger events and corrections, management, assignment
+    batches, handovers, office heads, day rolls, policy changes), the ranking asked with the
+    tag it last answered: a 304 only if the page now is the same bytes, a 200 with another
+    tag whenever it differs (the validator is one statement on the read pool)."""
+    await seed(admin, OFFICERS)
+    mix = Mix(app, admin, seed_)
+    views = ({}, {"flagged": "true", "limit": 2}, {"org": LS03, "limit": 3})
+    seen = {i: await ok_response(admin, params) for i, params in enumerate(views)}
+    statuses: dict[str, set[int]] = {}
+    for _ in range(45):
+        op = await mix.step()
+        for i, params in enumerate(views):
+            tag, body = seen[i].headers["etag"], seen[i].content
+            asked = await admin.get(PATH, params=params, headers={"If-None-Match": tag})
+            fresh = await ok_response(admin, params)
+            if asked.status_code == 304:
+                assert fresh.headers["etag"] == tag, op
+                assert fresh.content == body, op
+            else:
+                assert asked.status_code == 200, op
+                assert asked.headers["etag"] != tag, op
+            if fresh.content != body:
+                assert asked.status_code == 200, op
+            statuses.setdefault(op, set()).add(asked.status_code)
+            seen[i] = fresh
+    assert 200 in statuses["roll"], statuses  # the page shows the day
+    changed = {op for op, s in statuses.items() if 200 in s}
+    assert len(changed) >= 3, statuses
+    assert any(304 in s for s in statuses.values()), statuses
