@@ -211,10 +211,13 @@ async def one_size(
         }
         if kafka is not None and load_here:
             await ensure_topics(kafka, topics, partitions=PARTITIONS, replication=1)
+            # As deployed (deploy/docker-compose.yml): the polled process is an API replica
+            # (no consumer); the consumer role is a process of its own, started below.
             extra["warnings"] |= {
                 "WARNINGS_KAFKA_BOOTSTRAP_SERVERS": kafka,
                 "WARNINGS_KAFKA_TOPIC_PREFIX": prefix,
                 "WARNINGS_CONSUMER_GROUP": f"{prefix}warnings",
+                "WARNINGS_KAFKA_CONSUME": "false",
             }
         services = {}
         for service, url in urls.items():
@@ -264,8 +267,15 @@ async def one_size(
                 "rate": args.rate,
                 "seconds": args.seconds,
             }
+            consuming = {**extra["warnings"], "WARNINGS_KAFKA_CONSUME": "true"}
+            log = ROOT / "var" / f"{tag}-warnings-consumer-{size}.log"
+            consumer = ServiceProcess(
+                "warnings", service_env("warnings", urls["warnings"], consuming), log
+            )
+            procs.append(consumer)
+            await asyncio.to_thread(consumer.start, timeout_s=120)
             out["load"] = await load_phase(
-                services["warnings"], args, has_escalations=has_escalations, job=job
+                services["warnings"], consumer, args, has_escalations=has_escalations, job=job
             )
             print_load(out["load"])
         for proc in procs:

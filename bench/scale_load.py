@@ -2,6 +2,11 @@
 ETags (as services/gateway/static/dashboard.js does) while a producer process sends events
 into Kafka for its consumer.
 
+The dashboards share one aiohttp session: real dashboards are browsers on other machines, but
+here the pollers share the two cores with what they measure, and httpx spent ~8 ms of CPU a
+request at this concurrency (half a core for 60 requests/s, starving the service under test
+and queueing its own requests for seconds); aiohttp does the same requests for a fraction.
+
     python -m bench.scale_load JOB.json   (the producer process; bench/scale.py starts it)
 """
 
@@ -18,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 import orjson
 
 from bench import scale_book
@@ -60,7 +65,7 @@ def dashboard_callers(n: int) -> list[Caller]:
 
 
 async def dashboard(
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     who: Caller,
     paths: tuple[str, ...],
     until: float,
@@ -76,18 +81,20 @@ async def dashboard(
         if path in etags:
             headers["If-None-Match"] = etags[path]
         try:
-            response = await client.get(path, headers=headers)
-        except httpx.HTTPError as exc:
+            async with client.get(path, headers=headers) as response:
+                status, etag = response.status, response.headers.get("etag")
+                body = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             load.statuses["exception"] = load.statuses.get("exception", 0) + 1
             load.errors.append(f"{path}: {type(exc).__name__} {exc}")
             return
-        key = str(response.status_code)
+        key = str(status)
         load.statuses[key] = load.statuses.get(key, 0) + 1
-        if response.status_code == 200:
-            if tag := response.headers.get("etag"):
-                etags[path] = tag
-        elif response.status_code != 304:
-            load.errors.append(f"{path} as {who.org}: {key} {response.text[:200]}")
+        if status == 200:
+            if etag:
+                etags[path] = etag
+        elif status != 304:
+            load.errors.append(f"{path} as {who.org}: {key} {body[:200]!r}")
 
     await asyncio.sleep(rng.uniform(0, POLL_S))
     while time.perf_counter() < until:
@@ -164,28 +171,36 @@ async def produce(job_path: str) -> None:
 
 async def load_phase(
     warnings: ServiceProcess,
+    consumer: ServiceProcess,
     args: argparse.Namespace,
     *,
     has_escalations: bool,
     job: dict[str, Any],
 ) -> dict[str, Any]:
+    """The dashboards poll the API-only `warnings` process while `consumer` (the same service
+    in its consumer role, docs/operations.md) applies the events."""
     paths = POLL + ((ESCALATIONS,) if has_escalations else ())
     load, rng = Load(), random.Random(5)
-    # Idle connections expire before uvicorn's 5 s keep-alive does, so a poll never reuses
+    # Idle connections close before uvicorn's 5 s keep-alive does, so a poll never reuses
     # one the server is closing (a client artefact, not an answer of the service).
-    limits = httpx.Limits(
-        max_connections=4 * args.dashboards, max_keepalive_connections=None, keepalive_expiry=4
-    )
+    connector = aiohttp.TCPConnector(limit=4 * args.dashboards, keepalive_timeout=4)
+    timeout = aiohttp.ClientTimeout(total=30)
     proc, job_path = await start_producer(job)
     assert warnings.proc is not None
-    cpu0 = (cpu_seconds(warnings.proc.pid), cpu_seconds(os.getpid()), time.perf_counter())
-    async with httpx.AsyncClient(base_url=warnings.url, limits=limits, timeout=30) as client:
+    assert consumer.proc is not None
+    pids = (warnings.proc.pid, consumer.proc.pid, os.getpid())
+    cpu0 = [cpu_seconds(pid) for pid in pids]
+    t0 = time.perf_counter()
+    async with aiohttp.ClientSession(
+        base_url=warnings.url, connector=connector, timeout=timeout
+    ) as client:
         until = time.perf_counter() + args.seconds
         callers = dashboard_callers(args.dashboards)
         await asyncio.gather(*(dashboard(client, c, paths, until, load, rng) for c in callers))
-    wall = time.perf_counter() - cpu0[2]
-    service_cpu = (cpu_seconds(warnings.proc.pid) - cpu0[0]) / wall
-    client_cpu = (cpu_seconds(os.getpid()) - cpu0[1]) / wall
+    wall = time.perf_counter() - t0
+    service_cpu, consumer_cpu, client_cpu = (
+        (cpu_seconds(pid) - before) / wall for pid, before in zip(pids, cpu0, strict=True)
+    )
     produced = await finish_producer(proc, job_path)
     errors = sum(n for k, n in load.statuses.items() if k not in ("200", "304"))
     for sample in load.errors[:5]:
@@ -203,6 +218,7 @@ async def load_phase(
         "poll_max_ms": max(load.polls, default=None),
         "events": produced,
         "service_cpu": round(service_cpu, 2),
+        "consumer_cpu": round(consumer_cpu, 2),
         "client_cpu": round(client_cpu, 2),
     }
 
@@ -223,7 +239,8 @@ def print_load(r: dict[str, Any]) -> None:
         f"{r['seconds']:g} s + {r['rate']:g} events/s: {r['polls']} polls, answers "
         f"{r['statuses']}, {r['errors']} errors; per poll p50 {r['poll_p50_ms']:.1f} ms, "
         f"p99 {r['poll_p99_ms']:.1f} ms, max {r['poll_max_ms']:.1f} ms; CPU (cores) of the "
-        f"service {r['service_cpu']}, of the pollers {r['client_cpu']}; events "
+        f"service's API process {r['service_cpu']}, of its consumer process "
+        f"{r.get('consumer_cpu', '-')}, of the pollers {r['client_cpu']}; events "
         f"{events['seen']:,} of {events['sent']:,} committed, produce -> committed p50 "
         f"{events['p50_ms']:.0f} ms p99 {events['p99_ms']:.0f} ms",
         flush=True,

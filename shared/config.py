@@ -28,6 +28,11 @@ class BaseServiceSettings(BaseSettings):
     )
     kafka_partitions: int = Field(default=3, ge=1, description="Partitions of topics we create.")
     kafka_replication: int = Field(default=1, ge=1, description="Replication of topics we create.")
+    kafka_consume: bool = Field(
+        default=True,
+        description="With a broker: run this service's Kafka consumer in this process. False "
+        "makes an API-only replica (docs/operations.md: the API and the consumer scale apart).",
+    )
     kafka_publish_timeout_s: float = Field(
         default=10.0, gt=0, le=60, description="W19: wait this long for the broker's ack, then 503"
     )

@@ -384,7 +384,7 @@ def consumer_lifespan(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = app.state.settings
         bootstrap: str | None = settings.kafka_bootstrap_servers
-        if not bootstrap:
+        if not bootstrap or not settings.kafka_consume:  # embedded, or an API-only replica
             app.state.consumer = None
             yield
             return
@@ -430,8 +430,11 @@ def consumer_lifespan(
 
 
 async def consumer_running(app: FastAPI) -> str | None:
-    """Readiness: with a broker configured, the consumer task is alive."""
+    """Readiness: with a broker configured (and this process consuming), the consumer task is
+    alive."""
     consumer: BatchConsumer | None = getattr(app.state, "consumer", None)
-    if app.state.settings.kafka_bootstrap_servers and (consumer is None or not consumer.running):
+    settings = app.state.settings
+    wanted = settings.kafka_bootstrap_servers and settings.kafka_consume
+    if wanted and (consumer is None or not consumer.running):
         return "consumer not running"
     return None

@@ -152,6 +152,9 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+READ_POOL_SIZE = 20
+
+
 def make_read_engine(engine: AsyncEngine) -> AsyncEngine:
     """The engine read-only sessions use. SQLite: the same pool, each transaction deferred
     with `query_only` (never waits for a writer; a write fails with `ReadOnlySessionError`).
@@ -166,6 +169,11 @@ def make_read_engine(engine: AsyncEngine) -> AsyncEngine:
     return make_engine(
         engine.url.render_as_string(hide_password=False),
         isolation_level="AUTOCOMMIT",
+        # The same 20 connections at most as a writer pool, but all kept: under dashboards'
+        # bursts an overflow connection was opened, its statements prepared again, and closed
+        # on return, over and over (bench/scale.py's load phase).
+        pool_size=READ_POOL_SIZE,
+        max_overflow=0,
         connect_args={
             "timeout": 5,
             "command_timeout": 30,

@@ -82,3 +82,35 @@ async def test_w18_mixed_stream_via_kafka_equals_direct_application_and_redelive
     dead = await read_all(kafka_bootstrap, prefix + "warnings-dlq")
     assert sorted(r.value for r in dead) == sorted(p[1] for p in poison)
     assert all(dict(r.headers)["reason"].startswith(b"W18") for r in dead)
+
+
+async def test_w16_api_only_replica_serves_what_a_consumer_replica_applies(
+    warnings_db: str, kafka_bootstrap: str
+) -> None:
+    """Issue 14, deployment: the API and the consumer scale apart. A replica with
+    `kafka_consume=false` never joins the consumer group (the consuming replica owns every
+    partition), is ready without a consumer, and answers reads of what the consumer applied."""
+    tag = uuid.uuid4().hex[:8]
+    prefix = f"t{tag}."
+    events = mixed_stream(tag, 12)
+    common: dict[str, Any] = {
+        "database_url": warnings_db,
+        "kafka_bootstrap_servers": kafka_bootstrap,
+        "kafka_topic_prefix": prefix,
+        "consumer_group": f"g-{tag}",
+        "sweep_interval_s": 0,
+    }
+    api_only = create_app(Settings(**common, kafka_consume=False))
+    consuming = create_app(Settings(**common))
+    async with serve(consuming), serve(api_only) as api:
+        assert api_only.state.consumer is None
+        ready = await api.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        for event in events:
+            await produce(kafka_bootstrap, prefix + topic_of(event), [(key_of(event), event)])
+        for event in events:
+            await wait_applied(api, event["event_id"])
+        assert await warnings_of(api)  # the stream raised warnings, read through the API replica
+        partitions = consuming.state.settings.kafka_partitions
+        owned = consuming.state.consumer.consumer.assignment()
+        assert len(owned) == 3 * partitions  # loan, repayment and risk events: all of them

@@ -19,8 +19,10 @@ COMPOSE = ROOT / "deploy" / "docker-compose.yml"
 PORTS = {"gateway": 8000, "scoring": 8001, "officers": 8002, "warnings": 8003}
 WITH_DATABASE = ("scoring", "officers", "warnings", "gateway")
 WITH_KAFKA = ("scoring", "officers", "warnings")
-# Issue 14: the consuming services run as replicas of one consumer group, migrated once first.
+# Issue 14: the consuming services run as replicas of one consumer group, migrated once first,
+# and apart from their API replicas (`<service>-consumer`; the API's `<P>_KAFKA_CONSUME` false).
 SCALED = ("officers", "warnings")
+CONSUMERS = {f"{name}-consumer": name for name in SCALED}
 PARTITIONS = 6
 
 
@@ -32,7 +34,7 @@ def compose() -> dict[str, Any]:
 
 def test_every_service_and_its_backing_stores_are_present(compose: dict[str, Any]) -> None:
     migrations = {f"{name}-migrate" for name in SCALED}
-    assert set(compose["services"]) == {"postgres", "kafka", *PORTS, *migrations}
+    assert set(compose["services"]) == {"postgres", "kafka", *PORTS, *migrations, *CONSUMERS}
     assert compose["services"]["kafka"]["image"].startswith("apache/kafka:")
     kafka_env = compose["services"]["kafka"]["environment"]
     assert kafka_env["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
@@ -79,24 +81,49 @@ def test_database_services_migrate_and_have_their_environment(
     assert spec["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
-@pytest.mark.parametrize("service", SCALED)
+@pytest.mark.parametrize("role", [*SCALED, *CONSUMERS])
 def test_issue14_consumers_run_as_replicas_of_one_group_migrated_once_before(
-    compose: dict[str, Any], service: str
+    compose: dict[str, Any], role: str
 ) -> None:
-    spec = compose["services"][service]
+    service = CONSUMERS.get(role, role)
+    spec = compose["services"][role]
     assert spec["deploy"]["replicas"] >= 2
+    assert f"uvicorn services.{service}.app:app" in spec["command"]
     assert "migrate" not in spec["command"]  # replicas migrating at once would race
     assert spec["depends_on"][f"{service}-migrate"]["condition"] == (
         "service_completed_successfully"
     )
+    assert "ports" not in spec  # replicas cannot share a host port
     env = spec["environment"]
+    prefix = service.upper() + "_"
+    # The API role never joins the group; the consumer role does (the setting's default).
+    consuming = role in CONSUMERS
+    if consuming:
+        assert prefix + "KAFKA_CONSUME" not in env
+    else:
+        assert env[prefix + "KAFKA_CONSUME"] == "false"
     # One consumer group for all replicas (the default group name), and enough partitions
-    # for every replica to get some.
-    assert service.upper() + "_CONSUMER_GROUP" not in env
-    assert int(env[service.upper() + "_KAFKA_PARTITIONS"]) == PARTITIONS
+    # for every consumer replica to get some.
+    assert prefix + "CONSUMER_GROUP" not in env
+    assert int(env[prefix + "KAFKA_PARTITIONS"]) == PARTITIONS
     assert spec["deploy"]["replicas"] <= PARTITIONS
     kafka_env = compose["services"]["kafka"]["environment"]
     assert kafka_env["KAFKA_NUM_PARTITIONS"] == PARTITIONS
+
+
+@pytest.mark.parametrize("consumer", CONSUMERS)
+def test_issue14_api_and_consumer_roles_differ_only_in_the_consume_setting(
+    compose: dict[str, Any], consumer: str
+) -> None:
+    service = CONSUMERS[consumer]
+    api, group = compose["services"][service], compose["services"][consumer]
+    prefix = service.upper() + "_"
+    assert {k: v for k, v in api["environment"].items() if k != prefix + "KAFKA_CONSUME"} == (
+        group["environment"]
+    )
+    assert prefix + "KAFKA_CONSUME" not in group["environment"]
+    assert api["command"] == group["command"]
+    assert api["healthcheck"] == group["healthcheck"]
 
 
 def test_gateway_knows_every_upstream(compose: dict[str, Any]) -> None:
