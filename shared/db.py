@@ -194,7 +194,8 @@ async def ping(engine: AsyncEngine) -> None:
 
 
 @asynccontextmanager
-async def _request_session(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def request_session(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session of `maker` that commits when its block ends well and rolls back otherwise."""
     async with maker() as session:
         try:
             yield session
@@ -213,13 +214,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     maker: async_sessionmaker[AsyncSession] = (
         state.read_sessionmaker if reads else state.sessionmaker
     )
-    async with _request_session(maker) as session:
+    async with request_session(maker) as session:
         yield session
 
 
 async def get_writer_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A writer session whatever the method: for a GET that must write."""
-    async with _request_session(request.app.state.sessionmaker) as session:
+    async with request_session(request.app.state.sessionmaker) as session:
         yield session
 
 

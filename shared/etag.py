@@ -19,6 +19,8 @@ from fastapi import Depends, Request, Response
 from sqlalchemy import Executable, Row
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from shared.db import request_session
+
 
 def make_etag(*parts: Any) -> str:
     """A strong, quoted validator for the given parts (their text, joined)."""
@@ -61,13 +63,8 @@ class PolledRead:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """The read-only session that builds a changed answer (as `SessionDep` gives)."""
-        async with self.sessionmaker() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        async with request_session(self.sessionmaker) as session:
+            yield session
 
 
 async def get_polled_read(request: Request) -> PolledRead:
