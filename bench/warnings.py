@@ -23,11 +23,11 @@ In one run, on fresh topics (prefix `bench<ts>.`, 6 partitions) and fresh databa
 7. where a replica's time goes (bench/warnings_breakdown.py): the same stream applied
    in-process through the consumer's path, without Kafka, each batch's time split into
    parsing, the applier's own CPU and waiting for PostgreSQL;
-8. latency: with the one-replica pipeline caught up, `interest.arrears` events on known loans
-   at a steady rate from a producer task (what is due every 5 ms, 5 ms linger); produce (send
-   call) -> its `event_record` row committed (written in the same transaction as the warning it
-   raises),
-   polled every 10 ms from another connection.
+8. latency, last (its events land on the same topics: a later run would read them as part of
+   its stream): with a fresh one-replica pipeline caught up, `interest.arrears` events on
+   known loans at a steady rate from a producer task (what is due every 5 ms, 5 ms linger);
+   produce (send call) -> its `event_record` row committed (written in the same transaction
+   as the warning it raises), polled every 10 ms from another connection.
 
 Prints a table, one `BENCH {...}` JSON line with the figures and, last, the rows of the bench
 table (bench/table.py).
@@ -347,6 +347,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             ("r3", 3, 0.0, total),
             ("d1", 1, args.delay_ms, min(total, args.delay_events)),
             ("d2", 2, args.delay_ms, min(total, args.delay_events)),
+            # Last: its latency events go to the same topics, which a later run would read
+            # as part of its stream (a heavier one: every event raises or escalates).
+            ("lat", 1, 0.0, total),
         ):
             if name.startswith("d") and not delay_ms:
                 continue
@@ -370,7 +373,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     f"{n} replica(s){f', database +{delay_ms:g} ms each way' if delay_ms else ''}"
                     f": {window.eps:,.0f} events/s steady, {upto} events in {window.whole_s:.1f} s"
                 )
-                if name == "r1":
+                if name == "lat":
                     stream_warnings = int(await db.fetchval("SELECT count(*) FROM early_warning"))
                     loans = [
                         (e["loan_id"], e["org"]) for e in events if e["type"] == "loan.disbursed"
