@@ -384,6 +384,7 @@ class BatchApplier(BatchState):
         self.history.append(
             {
                 "warning_id": warning.id,
+                "org": warning.org,
                 "at": self.now,
                 "actor": actor,
                 "action": action,

@@ -67,6 +67,7 @@ def _log(
     session.add(
         WarningHistory(
             warning_id=warning.id,
+            org=warning.org,
             at=at,
             actor=caller.subject,
             action=action,
