@@ -131,7 +131,7 @@ async def copy(
 # The store's own column lists (the applier's plain rows), in the order the rows are built.
 LOAN_COLUMNS = warnings_store.LOAN_COLUMNS
 WARNING_COLUMNS = warnings_store.WARNING_COLUMNS
-HISTORY_COLUMNS = ("warning_id", "org", "at", "actor", "action", "level", "state", "detail")
+HISTORY_COLUMNS = ("warning_id", "at", "actor", "action", "level", "state", "detail")
 
 
 def warning_loans(book: Book, now: datetime) -> Iterator[tuple[Any, ...]]:
@@ -213,7 +213,7 @@ def open_warning(
 
 
 def warnings_rows(
-    book: Book, now: datetime, escalated: list[tuple[str, str, str, datetime]]
+    book: Book, now: datetime, escalated: list[tuple[str, str, datetime]]
 ) -> Iterator[tuple[Any, ...]]:
     """The open warnings on every fifth loan, then the closed ones; collects the orange and
     red ones (escalated from yellow) into `escalated` for their history."""
@@ -224,7 +224,7 @@ def warnings_rows(
     for i in range(book.open_warnings):
         row = open_warning(rng, 5 * i, levels[i], states[i], kinds[i], book, now)
         if levels[i] != "yellow":
-            escalated.append((row[0], row[8], levels[i], row[15]))
+            escalated.append((row[0], levels[i], row[15]))
         yield row
     for i in range(book.closed_warnings):
         n = (5 * i + 1) % book.loans
@@ -235,12 +235,11 @@ def warnings_rows(
         yield tuple(closed)
 
 
-def history_rows(escalated: list[tuple[str, str, str, datetime]]) -> Iterator[tuple[Any, ...]]:
-    for warning_id, org, level, raised in sorted(escalated, key=lambda e: e[3]):
+def history_rows(escalated: list[tuple[str, str, datetime]]) -> Iterator[tuple[Any, ...]]:
+    for warning_id, level, raised in sorted(escalated, key=lambda e: e[2]):
         detail = orjson.dumps({"from": "yellow", "detail": "arrears grew"}).decode()
         yield (
             warning_id,
-            org,
             raised + timedelta(minutes=30),
             "system",
             "escalated",
@@ -255,7 +254,7 @@ async def load_warnings(dsn: str, book: Book, now: datetime) -> dict[str, int]:
     conn = await asyncpg.connect(dsn)
     try:
         loans = await copy(conn, "loan", warning_loans(book, now), LOAN_COLUMNS)
-        escalated: list[tuple[str, str, str, datetime]] = []
+        escalated: list[tuple[str, str, datetime]] = []
         warnings = await copy(
             conn, "early_warning", warnings_rows(book, now, escalated), WARNING_COLUMNS
         )

@@ -179,10 +179,8 @@ class WarningHistory(Base):
 
     __tablename__ = "warning_history"
     __table_args__ = (
-        # GET /v1/escalations: a node's escalations, newest first (issue 13).
         Index(
             "ix_warning_history_escalated",
-            "org",
             "id",
             postgresql_where=text("action = 'escalated'"),
             sqlite_where=text("action = 'escalated'"),
@@ -191,7 +189,6 @@ class WarningHistory(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     warning_id: Mapped[str] = mapped_column(ForeignKey("early_warning.id"), index=True)
-    org: Mapped[str] = mapped_column(String(140))  # the warning's node (never changes)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(32))

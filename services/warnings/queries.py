@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.warnings import tiles, tiles_store
@@ -14,13 +13,11 @@ from services.warnings.models import (
     EarlyWarning,
     WarningHistory,
     WarningReport,
-    WarningTile,
     WarningUpdate,
     is_open,
 )
 from services.warnings.schemas import DeadlineRead, EscalationRead
 from shared import paging
-from shared.db import dialect_name
 from shared.errors import InvalidInput
 from shared.etag import PolledRead, make_etag
 
@@ -45,9 +42,9 @@ def has_validator(f: WarningFilter) -> bool:
     return f.overdue is None or f.state == "open" or f.state in OPEN
 
 
-def in_subtree(org: str, column: Any = EarlyWarning.org) -> ColumnElement[bool]:
-    """The warning's node (or `column`'s) is `org` or below it (G4)."""
-    return or_(column == org, column.startswith(org + "/", autoescape=True))
+def in_subtree(org: str) -> ColumnElement[bool]:
+    """The warning's node is `org` or below it (G4)."""
+    return or_(EarlyWarning.org == org, EarlyWarning.org.startswith(org + "/", autoescape=True))
 
 
 def overdue_now(now: datetime) -> ColumnElement[bool]:
@@ -228,51 +225,33 @@ def _deadline_cursor(cursor: str) -> tuple[datetime, str, str]:
 async def escalations(
     session: AsyncSession, *, org: str, cursor: str | None, limit: int
 ) -> tuple[list[EscalationRead], str | None]:
-    """W4: the latest escalations of the subtree's open warnings, newest first. PostgreSQL
-    reads them node by node (issue 13): for each node of the subtree with open warnings (its
-    kept tiles) its newest escalations off the (node, id) index, merged; each node costs a few
-    index entries, where one walk over the bank's escalations in id order passed a sub-branch's
-    200 times over (the subtree's share) before it found a page. SQLite: that one walk."""
-    before: int | None = None
+    """W4: the latest escalations of the subtree's open warnings, newest first (the history's
+    escalated entries off their own index, issue 13)."""
+    stmt = (
+        select(
+            WarningHistory.id,
+            WarningHistory.warning_id,
+            WarningHistory.at,
+            WarningHistory.level,
+            WarningHistory.detail,
+            EarlyWarning.org,
+            EarlyWarning.kind,
+            EarlyWarning.loan_id,
+            EarlyWarning.borrower_id,
+        )
+        .join(EarlyWarning, EarlyWarning.id == WarningHistory.warning_id)
+        .where(
+            WarningHistory.action == "escalated",
+            is_open(),
+            in_subtree(org),
+        )
+    )
     if cursor:
         (before,) = paging.decode_cursor(cursor, 1)
         if not isinstance(before, int):
             raise InvalidInput(BAD_CURSOR, pointer="#query/cursor")
-    columns = (
-        WarningHistory.id,
-        WarningHistory.warning_id,
-        WarningHistory.at,
-        WarningHistory.level,
-        WarningHistory.detail,
-        EarlyWarning.org,
-        EarlyWarning.kind,
-        EarlyWarning.loan_id,
-        EarlyWarning.borrower_id,
-    )
-    which = [WarningHistory.action == "escalated", is_open()]
-    if before is not None:
-        which.append(WarningHistory.id < before)
-    history = select(*columns).join(EarlyWarning, EarlyWarning.id == WarningHistory.warning_id)
-    if dialect_name(session) == "postgresql":
-        nodes = (
-            select(WarningTile.org)
-            .where(in_subtree(org, WarningTile.org))
-            .group_by(WarningTile.org)
-            .having(func.sum(WarningTile.open) > 0)
-            .subquery("node")
-        )
-        newest = (
-            history.where(*which, WarningHistory.org == nodes.c.org)
-            .order_by(WarningHistory.id.desc())
-            .limit(limit + 1)
-            .lateral("newest")
-        )
-        stmt = select(*newest.c).select_from(nodes).join(newest, true())
-        order = newest.c.id.desc()
-    else:
-        stmt = history.where(*which, in_subtree(org, WarningHistory.org))
-        order = WarningHistory.id.desc()
-    rows = (await session.execute(stmt.order_by(order).limit(limit + 1))).all()
+        stmt = stmt.where(WarningHistory.id < before)
+    rows = (await session.execute(stmt.order_by(WarningHistory.id.desc()).limit(limit + 1))).all()
     items = [
         EscalationRead(
             warning_id=r[1],

@@ -384,7 +384,6 @@ class BatchApplier(BatchState):
         self.history.append(
             {
                 "warning_id": warning.id,
-                "org": warning.org,
                 "at": self.now,
                 "actor": actor,
                 "action": action,

@@ -118,7 +118,6 @@ async def _mark_overdue(session: AsyncSession, now: datetime) -> int:
             [
                 {
                     "warning_id": r.id,
-                    "org": r[len(columns)],  # the tile row's first column
                     "at": now,
                     "actor": "sweep",
                     "action": f"{step}_report_overdue",

@@ -67,7 +67,6 @@ def _log(
     session.add(
         WarningHistory(
             warning_id=warning.id,
-            org=warning.org,
             at=at,
             actor=caller.subject,
             action=action,
