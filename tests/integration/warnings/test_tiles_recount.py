@@ -3,7 +3,8 @@
 After a random mix of events (raising, escalating, group contagion W1e, parked events W18),
 redeliveries, reports (W10, W12), monthly updates (W11), mitigation, resolutions, sweeps (W14)
 and moves of the clock, the summary of every subtree equals a brute-force count over every
-warning the API lists, and the kept counts per node equal `tiles.recount` of the rows."""
+warning the API lists, and the kept counts per node equal `tiles.recount` of the rows. The
+latest escalations of every subtree (W4), paged, equal a walk over the whole history."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from services.warnings import tiles_store
+from services.warnings.models import EarlyWarning, WarningHistory
 from tests.integration.warnings.conftest import START, Bank
 from tests.support.warnings import summary_by_brute_force
 
@@ -47,6 +50,38 @@ async def assert_tiles_equal_a_recount(bank: Bank, now: datetime) -> None:
     async with bank.app.state.sessionmaker() as session:
         kept, _clock = await tiles_store.counts_now(session, "HO", now)
         assert tiles_store.without_zeros(kept) == await tiles_store.recount_now(session, "HO", now)
+    await assert_escalations_equal_a_walk_of_the_history(bank)
+
+
+async def assert_escalations_equal_a_walk_of_the_history(bank: Bank) -> None:
+    async with bank.app.state.sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(WarningHistory, EarlyWarning)
+                .join(EarlyWarning, EarlyWarning.id == WarningHistory.warning_id)
+                .order_by(WarningHistory.id.desc())
+            )
+        ).all()
+    for org in SUBTREES:
+        expected = [
+            (h.warning_id, h.level, h.at)
+            for h, w in rows
+            if h.action == "escalated"
+            and w.state in OPEN
+            and (w.org == org or w.org.startswith(org + "/"))
+        ]
+        seen: list[tuple[str, str, datetime]] = []
+        cursor = None
+        while True:
+            params = {"org": org, "limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = (await bank.client.get("/v1/escalations", params=params)).json()
+            seen += [
+                (e["warning_id"], e["level"], datetime.fromisoformat(e["at"]))
+                for e in page["items"]
+            ]
+            if (cursor := page["next_cursor"]) is None:
+                break
+        assert seen == expected, org
 
 
 class Mix:
