@@ -87,7 +87,6 @@ def one_of(
     return column.in_(values)
 
 
-RECORD_COLUMNS = ("event_id", "type", "loan_id", "borrower_id", "org", "occurred_at", "payload")
 # PostgreSQL: a whole batch as one statement over arrays (one round trip, one cached plan,
 # no per-row parameter processing); elsewhere an executemany.
 _UPDATE_LOANS = text(
@@ -104,6 +103,10 @@ _UPDATE_LOANS = text(
     bindparam("tier", type_=ARRAY(Integer)),
     bindparam("updated_at", type_=ARRAY(DateTime(timezone=True))),
 )
+
+
+# The event record's columns as COPY sends them (`received_at` takes its default).
+RECORD_COLUMNS = ("event_id", "type", "loan_id", "borrower_id", "org", "occurred_at", "payload")
 
 
 async def add_event_records(session: AsyncSession, events: Sequence[Event]) -> None:
