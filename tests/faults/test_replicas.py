@@ -27,6 +27,7 @@ from tests.support.faults import (
     service_env,
     wait_until,
 )
+from tests.support.kafka import stable_members
 from tests.support.processes import ServiceProcess
 from tests.support.replicas import (
     PARTITIONS,
@@ -174,13 +175,14 @@ async def test_issue14_two_warnings_replicas_work_in_batch_transactions_at_the_s
 ) -> None:
     """The replicas' batches overlap in time: at some moment both replicas' backends are
     inside a batch transaction (one that claimed event ids) and neither is waiting for a lock
-    (pg_stat_activity, polled every few ms), so they are not queued behind one writer."""
+    (pg_stat_activity, polled every few ms), so they are not queued behind one writer. The
+    stream is sent once both are in the group with their partitions (sent before, the first
+    to join could apply most of it before the second got any)."""
     prefix = f"f{tag}."
     events = bench_stream(tag, 3_000, 24_000)
     await create_topics(
         servers.bootstrap, prefix, (Topic.LOAN.value, Topic.REPAYMENT.value, Topic.RISK.value)
     )
-    await produce_events(servers.bootstrap, prefix, events)
     url = await servers.databases.fresh("warnings")
     env = service_env("warnings", url=url, kafka=servers.bootstrap, tag=tag, max_records=500)
     env["WARNINGS_KAFKA_PARTITIONS"] = str(PARTITIONS)
@@ -190,6 +192,11 @@ async def test_issue14_two_warnings_replicas_work_in_batch_transactions_at_the_s
     sampling = asyncio.create_task(sample_transactions(url, procs, done))
     try:
         await asyncio.gather(*(asyncio.to_thread(p.start, timeout_s=90) for p in procs))
+        group = env["WARNINGS_CONSUMER_GROUP"]
+        await wait_until(
+            lambda: _both_in(servers.bootstrap, group), timeout_s=60, what="both in the group"
+        )
+        await produce_events(servers.bootstrap, prefix, events)
         await wait_until(
             lambda: _at_least(claims, len(events)), timeout_s=120, what="the whole stream"
         )
@@ -207,6 +214,10 @@ async def test_issue14_two_warnings_replicas_work_in_batch_transactions_at_the_s
     log.warning("overlap: %s", summary)  # the figures, also when it passes
     assert set(seen.batches) == {0, 1}, summary
     assert seen.together >= 5, summary
+
+
+async def _both_in(bootstrap: str, group: str) -> bool:
+    return await stable_members(bootstrap, group) == 2
 
 
 async def _at_least(claims: Claims, n: int) -> bool:

@@ -1,4 +1,5 @@
-"""Direct access to the test broker: produce raw messages, read a topic to its end."""
+"""Direct access to the test broker: produce raw messages, read a topic to its end, see who
+is in a consumer group."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 async def produce(
@@ -54,3 +56,16 @@ async def read_all(
     finally:
         await consumer.stop()
     return records
+
+
+async def stable_members(bootstrap: str, group: str) -> int:
+    """How many members the consumer group has once it is stable (0 while it rebalances, or
+    before anybody joined): every member then holds its share of the partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    (found,) = described.to_object()["groups"]
+    return len(found["members"]) if found["state"] == "Stable" else 0
