@@ -394,48 +394,66 @@ async def load_officers(dsn: str, book: Book, today: date) -> dict[str, int]:
 # -- kept state ------------------------------------------------------------------------------
 
 # Aggregates the services keep up to date on every write; after a raw COPY they are rebuilt
-# from the tables. Each entry is tried in turn; a missing one means the service computes its
-# figures on request (the code before issue 13's kept state).
+# from the tables. Each entry is a choice of alternatives tried in turn (the first that
+# imports; a missing one means the service computes those figures on request, as the code
+# before issue 13's kept state did); an alternative may name several functions ("a+b").
 KEPT_STATE = {
-    "warnings": ("services.warnings.tiles_store:rebuild", "services.warnings.tiles:rebuild"),
+    "warnings": (
+        (
+            "services.warnings.tiles_store:rebuild+services.warnings.escalation_feed:rebuild",
+            "services.warnings.tiles_store:rebuild",
+            "services.warnings.tiles:rebuild",
+        ),
+    ),
     "officers": (
-        "services.officers.ranking_state:rebuild",
-        "services.officers.liability_ranking:rebuild",
-        "services.officers.npl_state:rebuild",
+        (
+            "services.officers.ranking_state:rebuild",
+            "services.officers.liability_ranking:rebuild",
+            "services.officers.npl_state:rebuild",
+        ),
     ),
 }
 
 
-def find_rebuild(service: str) -> Any | None:
-    for spec in KEPT_STATE[service]:
-        module, _, name = spec.partition(":")
-        try:
-            found = getattr(importlib.import_module(module), name, None)
-        except ImportError:
-            continue
-        if found is not None:
-            return found
-    return None
+def find_rebuild(service: str) -> list[Any]:
+    """The rebuild functions of `service`'s kept state this code has."""
+    found = []
+    for alternatives in KEPT_STATE[service]:
+        for spec in alternatives:
+            functions = [_function(part) for part in spec.split("+")]
+            if all(f is not None for f in functions):
+                found += functions
+                break
+    return found
+
+
+def _function(spec: str) -> Any | None:
+    module, _, name = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
 
 
 async def rebuild(service: str, url: str, now: datetime) -> str | None:
-    """Rebuild `service`'s kept state from its tables; the function's name, None if none."""
-    function = find_rebuild(service)
-    if function is None:
+    """Rebuild `service`'s kept state from its tables; the functions' names, None if none."""
+    functions = find_rebuild(service)
+    if not functions:
         return None
-    params = inspect.signature(function).parameters
-    kwargs: dict[str, Any] = {"now": now} if "now" in params else {}
-    if "soon" in params:
-        kwargs["soon"] = DUE_SOON
-    if "on" in params:
-        kwargs["on"] = now.date()
     engine = make_engine(url)
     try:
         async with AsyncSession(engine) as session, session.begin():
-            await function(session, **kwargs)
+            for function in functions:
+                params = inspect.signature(function).parameters
+                kwargs: dict[str, Any] = {"now": now} if "now" in params else {}
+                if "soon" in params:
+                    kwargs["soon"] = DUE_SOON
+                if "on" in params:
+                    kwargs["on"] = now.date()
+                await function(session, **kwargs)
     finally:
         await engine.dispose()
-    return f"{function.__module__}.{function.__name__}"
+    return " + ".join(f"{f.__module__}.{f.__name__}" for f in functions)
 
 
 def utc_now() -> datetime:

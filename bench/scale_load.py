@@ -43,6 +43,7 @@ class Load:
     """What the dashboards saw: ms per poll, answers by status, error samples."""
 
     polls: list[float] = field(default_factory=list)
+    by_path: dict[str, list[float]] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
@@ -80,10 +81,12 @@ async def dashboard(
         headers = {CALLER_HEADER: sign_caller(who, secret=DEV_INTERNAL_SECRET, now=time.time())}
         if path in etags:
             headers["If-None-Match"] = etags[path]
+        t0 = time.perf_counter()
         try:
             async with client.get(path, headers=headers) as response:
                 status, etag = response.status, response.headers.get("etag")
                 body = await response.read()
+            load.by_path.setdefault(path, []).append((time.perf_counter() - t0) * 1000)
         except (aiohttp.ClientError, TimeoutError) as exc:
             load.statuses["exception"] = load.statuses.get("exception", 0) + 1
             load.errors.append(f"{path}: {type(exc).__name__} {exc}")
@@ -216,6 +219,10 @@ async def load_phase(
         "poll_p50_ms": percentile(load.polls, 50) if load.polls else None,
         "poll_p99_ms": percentile(load.polls, 99) if load.polls else None,
         "poll_max_ms": max(load.polls, default=None),
+        "per_path_ms": {
+            p: {"p50": percentile(ms, 50), "p99": percentile(ms, 99), "n": len(ms)}
+            for p, ms in load.by_path.items()
+        },
         "events": produced,
         "service_cpu": round(service_cpu, 2),
         "consumer_cpu": round(consumer_cpu, 2),
@@ -245,6 +252,8 @@ def print_load(r: dict[str, Any]) -> None:
         f"{events['p50_ms']:.0f} ms p99 {events['p99_ms']:.0f} ms",
         flush=True,
     )
+    for path, t in r.get("per_path_ms", {}).items():
+        print(f"      {path}: p50 {t['p50']:.1f} ms, p99 {t['p99']:.1f} ms (n={t['n']})")
 
 
 if __name__ == "__main__":

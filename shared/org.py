@@ -20,3 +20,9 @@ def is_within(node: str, scope: str) -> bool:
 def depth(node: str) -> int:
     """0 for the head office, 1 for a branch, 2 for a sub-branch, 3 for an office."""
     return node.count("/")
+
+
+def ancestors(node: str) -> list[str]:
+    """The node and the nodes above it, nearest first ("HO/GZ/LS03" -> itself, "HO/GZ", "HO")."""
+    parts = node.split("/")
+    return ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]

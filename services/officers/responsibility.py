@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from services.officers.rules_common import RuleError
+from shared.org import ancestors
 
 FEN = Decimal("0.01")
 ZERO = Decimal(0)
@@ -61,12 +62,6 @@ class Effective:
     officer_id: str | None
     fallback: str | None
     head_of: str | None
-
-
-def ancestors(org_id: str) -> list[str]:
-    """The node and its ancestors, nearest first ("HO/GZ/LS03" -> itself, "HO/GZ", "HO")."""
-    parts = org_id.split("/")
-    return ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
 def effective_management(

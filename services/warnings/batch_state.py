@@ -154,6 +154,7 @@ class BatchState:
         # Event id -> its signal (`signals_of`, given or worked out by `_preload`).
         self.signals: dict[str, Signal | None] = dict(signals or {})
         self.history: list[dict[str, Any]] = []
+        self.org_of: dict[str, str] = {}  # warning id -> its node, for the history's warnings
         self.parked: dict[str, list[ParkedEvent]] = {}
         self.new_members: list[dict[str, str]] = []
         self.checks_done: list[tuple[str, Any, datetime, str]] = []

@@ -302,6 +302,19 @@ class WarningTile(Base):
     revision: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class EscalationFeed(Base):
+    """W4, kept for the dashboards (issue 13): each escalation of an open warning once per node
+    above and at the warning's own (`shared.org.ancestors`), so a node's latest escalations
+    are one index range at any size of the book. Written with the escalation's history entry,
+    dropped when the warning closes (`services.warnings.escalation_feed`)."""
+
+    __tablename__ = "escalation_feed"
+
+    node: Mapped[str] = mapped_column(String(140), primary_key=True)
+    history_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    warning_id: Mapped[str] = mapped_column(String(32), index=True)
+
+
 class TileClock(Base):
     """The one instant the kept tiles are counted at, the 'due soon' window they use, and a
     generation bumped by every rebuild (issue 13)."""

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.warnings import tiles, tiles_store
 from services.warnings.models import (
     EarlyWarning,
+    EscalationFeed,
     WarningHistory,
     WarningReport,
     WarningUpdate,
@@ -225,11 +226,11 @@ def _deadline_cursor(cursor: str) -> tuple[datetime, str, str]:
 async def escalations(
     session: AsyncSession, *, org: str, cursor: str | None, limit: int
 ) -> tuple[list[EscalationRead], str | None]:
-    """W4: the latest escalations of the subtree's open warnings, newest first (the history's
-    escalated entries off their own index, issue 13)."""
+    """W4: the latest escalations of the subtree's open warnings, newest first: one range of
+    the kept feed's primary key, whatever the size of the book (`escalation_feed`)."""
     stmt = (
         select(
-            WarningHistory.id,
+            EscalationFeed.history_id,
             WarningHistory.warning_id,
             WarningHistory.at,
             WarningHistory.level,
@@ -239,19 +240,17 @@ async def escalations(
             EarlyWarning.loan_id,
             EarlyWarning.borrower_id,
         )
-        .join(EarlyWarning, EarlyWarning.id == WarningHistory.warning_id)
-        .where(
-            WarningHistory.action == "escalated",
-            is_open(),
-            in_subtree(org),
-        )
+        .join(WarningHistory, WarningHistory.id == EscalationFeed.history_id)
+        .join(EarlyWarning, EarlyWarning.id == EscalationFeed.warning_id)
+        .where(EscalationFeed.node == org)
     )
     if cursor:
         (before,) = paging.decode_cursor(cursor, 1)
         if not isinstance(before, int):
             raise InvalidInput(BAD_CURSOR, pointer="#query/cursor")
-        stmt = stmt.where(WarningHistory.id < before)
-    rows = (await session.execute(stmt.order_by(WarningHistory.id.desc()).limit(limit + 1))).all()
+        stmt = stmt.where(EscalationFeed.history_id < before)
+    order = EscalationFeed.history_id.desc()
+    rows = (await session.execute(stmt.order_by(order).limit(limit + 1))).all()
     items = [
         EscalationRead(
             warning_id=r[1],

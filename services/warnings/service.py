@@ -20,7 +20,7 @@ import orjson
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.warnings import policies, store, tiles_store
+from services.warnings import escalation_feed, policies, store, tiles_store
 from services.warnings.batch_state import (
     BatchState,
     Raised,
@@ -31,7 +31,7 @@ from services.warnings.batch_state import (
     signals_of,
 )
 from services.warnings.deadlines import compute_deadlines
-from services.warnings.models import ParkedEvent, ProcessedEvent, WarningHistory
+from services.warnings.models import ParkedEvent, ProcessedEvent
 from services.warnings.publish import publish
 from services.warnings.rules import decide_escalation, group_contagion_targets
 from services.warnings.signals import Signal, exposure, signal_for
@@ -127,8 +127,9 @@ class BatchApplier(BatchState):
         self.new_loans, self.changed_loans = {}, {}
         await store.add_group_members(self.session, self.new_members)
         await store.close_check_tasks(self.session, self.checks_done)
-        await store.insert_rows(self.session, WarningHistory, self.history)
+        await escalation_feed.insert_history(self.session, self.history, self.org_of)
         self.history, self.new_members, self.checks_done = [], [], []
+        self.org_of = {}
 
     async def _apply_one(self, event: Event) -> None:
         if isinstance(event, LoanDisbursed):
@@ -381,6 +382,7 @@ class BatchApplier(BatchState):
         return warning
 
     def _log(self, warning: WarningRow, action: str, detail: dict[str, Any], actor: str) -> None:
+        self.org_of[warning.id] = warning.org
         self.history.append(
             {
                 "warning_id": warning.id,

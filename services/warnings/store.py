@@ -514,21 +514,33 @@ async def get_policy(session: AsyncSession, name: str) -> Policy | None:
     return await session.get(Policy, name)
 
 
-async def insert_rows(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+async def insert_rows(
+    session: AsyncSession,
+    model: Any,
+    rows: list[dict[str, Any]],
+    *,
+    returning: tuple[Any, ...] = (),
+) -> list[tuple[Any, ...]]:
     """Bulk insert of plain rows with the same keys: on PostgreSQL one INSERT ... SELECT over
-    one array per column (one statement, not one per row), elsewhere one executemany."""
+    one array per column (one statement, not one per row), elsewhere one executemany. With
+    `returning`, those columns of the rows written (in no particular order)."""
     if not rows:
-        return
+        return []
     into = table(model)
     if dialect_name(session) != "postgresql":
-        await session.execute(insert(into), rows)
-        return
-    names = list(rows[0])
-    arrays = [
-        func.unnest(bindparam(f"a_{name}", [r[name] for r in rows], ARRAY(into.c[name].type)))
-        for name in names
-    ]
-    await session.execute(insert(into).from_select(names, select(*arrays)))
+        stmt = insert(into)
+    else:
+        names = list(rows[0])
+        arrays = [
+            func.unnest(bindparam(f"a_{name}", [r[name] for r in rows], ARRAY(into.c[name].type)))
+            for name in names
+        ]
+        stmt, rows = insert(into).from_select(names, select(*arrays)), []
+    if not returning:
+        await session.execute(stmt, rows or None)
+        return []
+    result = await session.execute(stmt.returning(*returning), rows or None)
+    return [tuple(r) for r in result.all()]
 
 
 async def reports_of(session: AsyncSession, warning_id: str, *, step: str) -> list[WarningReport]:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.warnings import policies, store
+from services.warnings import escalation_feed, policies, store
 from services.warnings.batch_state import entity_keys
 from services.warnings.deadlines import YearMonth, head_office_deadline
 from services.warnings.models import EarlyWarning, WarningHistory, WarningReport, WarningUpdate
@@ -224,6 +224,7 @@ async def resolve(
     warning.touch(now)
     detail = {"reason": body.reason, "detail": body.detail}
     _log(session, warning, caller=caller, action=warning.state, at=now, detail=detail)
+    await escalation_feed.drop(session, warning.id)
     return warning
 
 

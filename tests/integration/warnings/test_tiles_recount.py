@@ -4,10 +4,12 @@ After a random mix of events (raising, escalating, group contagion W1e, parked e
 redeliveries, reports (W10, W12), monthly updates (W11), mitigation, resolutions, sweeps (W14)
 and moves of the clock, the summary of every subtree equals a brute-force count over every
 warning the API lists, and the kept counts per node equal `tiles.recount` of the rows. The
-latest escalations of every subtree (W4), paged, equal a walk over the whole history."""
+kept escalation feed equals its recount, and the latest escalations of every subtree (W4),
+paged, equal a walk over the whole history."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,8 +17,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from services.warnings import tiles_store
-from services.warnings.models import EarlyWarning, WarningHistory
+from services.warnings import escalation_feed, tiles_store
+from services.warnings.models import EarlyWarning, EscalationFeed, WarningHistory
+from shared.migrate import downgrade, upgrade
 from tests.integration.warnings.conftest import START, Bank
 from tests.support.warnings import summary_by_brute_force
 
@@ -25,6 +28,7 @@ OPEN = ("raised", "reported_to_branch", "reported_to_head_office", "under_mitiga
 ORGS = ("HO/GZ/LS03", "HO/GZ/LS04", "HO/SZ/BA02", "HO/SZ/BA02/X1")
 SUBTREES = ("HO", "HO/GZ", "HO/SZ/BA02", "HO/GZ/LS04")
 SOON = timedelta(hours=24)
+FEED_REVISION = "3c8e5f1a9d42"  # migrations/versions/2026_12_02_2200_escalation_feed.py
 
 
 async def every_warning(bank: Bank) -> list[dict[str, Any]]:
@@ -53,7 +57,20 @@ async def assert_tiles_equal_a_recount(bank: Bank, now: datetime) -> None:
     await assert_escalations_equal_a_walk_of_the_history(bank)
 
 
+async def kept_feed(bank: Bank) -> set[tuple[str, int, str]]:
+    async with bank.app.state.sessionmaker() as session:
+        rows = (await session.execute(select(EscalationFeed))).scalars()
+        return {(f.node, f.history_id, f.warning_id) for f in rows}
+
+
 async def assert_escalations_equal_a_walk_of_the_history(bank: Bank) -> None:
+    """W4 / issue 13: the kept feed is its recount, and every subtree's pages equal a walk."""
+    async with bank.app.state.sessionmaker() as session:
+        found = (await session.execute(escalation_feed.recount_statement())).all()
+    recounted = escalation_feed.feed_rows((r[0], r[1], r[2]) for r in found)
+    assert await kept_feed(bank) == {
+        (f["node"], f["history_id"], f["warning_id"]) for f in recounted
+    }
     async with bank.app.state.sessionmaker() as session:
         rows = (
             await session.execute(
@@ -216,9 +233,13 @@ async def test_issue13_rebuild_gives_the_same_tiles(bank: Bank) -> None:
     for _ in range(30):
         await mix.step()
     before = (await bank.client.get("/v1/summary")).json()
+    feed = await kept_feed(bank)
+    assert feed  # the mix escalated open warnings
     async with bank.app.state.sessionmaker() as session, session.begin():
         await tiles_store.rebuild(session, mix.now - timedelta(hours=5))
+        await escalation_feed.rebuild(session)
     assert (await bank.client.get("/v1/summary")).json() == before
+    assert await kept_feed(bank) == feed
     await assert_tiles_equal_a_recount(bank, mix.now)
 
 
@@ -240,3 +261,20 @@ async def test_issue13_the_mix_covers_what_the_tiles_count(bank: Bank) -> None:
     assert summary["overdue"] > 0
     escalations = (await bank.client.get("/v1/escalations", params={"limit": 100})).json()
     assert escalations["items"]
+
+
+async def test_issue13_w4_the_feed_migration_fills_the_feed_from_the_history(
+    bank: Bank, warnings_db: str
+) -> None:
+    """A database migrated to the feed's revision gets the feed of its history: downgraded
+    past it (the feed dropped) and upgraded again, the feed is what the writes had kept."""
+    mix = Mix(bank, 3)
+    await mix.setup()
+    for _ in range(40):
+        await mix.step()
+    feed = await kept_feed(bank)
+    assert feed
+    await asyncio.to_thread(downgrade, "warnings", warnings_db, FEED_REVISION + "-1")
+    await asyncio.to_thread(upgrade, "warnings", warnings_db)
+    assert await kept_feed(bank) == feed
+    await assert_escalations_equal_a_walk_of_the_history(bank)

@@ -15,7 +15,6 @@ from services.officers.responsibility import (
     Limitation,
     RefinanceCase,
     add_years,
-    ancestors,
     check_acceptance,
     effective_management,
     handover_blockers,
@@ -25,6 +24,7 @@ from services.officers.responsibility import (
     watch,
 )
 from services.officers.rules_common import RuleError
+from shared.org import ancestors
 
 D = Decimal
 HEADS = {"HO/GZ/LS03": "OF-H", "HO/GZ": "OF-BR"}
