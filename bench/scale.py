@@ -69,6 +69,13 @@ ENDPOINTS = (
 WARMUP = 10
 FULL_SIZES = (10_000, 100_000, 1_000_000)
 P50_TARGET_MS, GROWTH_TARGET, NOT_MODIFIED_TARGET_MS, POLL_P99_TARGET_MS = 10.0, 2.0, 2.0, 250.0
+# The load phase's consumer process runs at this nice value: the CPU weight the deployment
+# gives the consumer role beside the API role (deploy/docker-compose.yml `cpu_shares`).
+CONSUMER_NICE = 10
+# How often the producer asks for the newest committed event per partition: the resolution of
+# the events' latency here (every 10 ms, as bench/warnings.py does, cost PostgreSQL 0.15 of a
+# core under this load: the instrument competing with what it measures).
+LATENCY_POLL_S = 0.05
 
 
 @dataclass
@@ -266,11 +273,17 @@ async def one_size(
                 "loans": loans,
                 "rate": args.rate,
                 "seconds": args.seconds,
+                "poll_s": LATENCY_POLL_S,
             }
             consuming = {**extra["warnings"], "WARNINGS_KAFKA_CONSUME": "true"}
             log = ROOT / "var" / f"{tag}-warnings-consumer-{size}.log"
+            # As deployed (docs/operations.md "CPU weights"): the consumer role's batches yield
+            # the CPU to the API role's reads where the two share a host.
             consumer = ServiceProcess(
-                "warnings", service_env("warnings", urls["warnings"], consuming), log
+                "warnings",
+                service_env("warnings", urls["warnings"], consuming),
+                log,
+                nice=args.consumer_nice,
             )
             procs.append(consumer)
             await asyncio.to_thread(consumer.start, timeout_s=120)
@@ -408,7 +421,8 @@ def report(r: dict[str, Any]) -> list[Row]:
                 bench="scale",
                 name=f"{load['dashboards']} dashboards polling every 3 s "
                 f"({len(load['paths'])} reads, "
-                f"ETags) + {load['rate']:,.0f} events/s at {top['loans']:,} loans, p99 per "
+                f"ETags) + {load['rate']:,.0f} events/s at {top['loans']:,} loans (consumer at "
+                f"nice {load.get('consumer_nice', 0)}), p99 per "
                 f"poll ({load['polls']:,} polls, {load['errors']} errors)",
                 figure=load["poll_p99_ms"],
                 unit="ms",
@@ -446,6 +460,12 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=1000, help="events/s during the load")
     parser.add_argument("--seconds", type=float, default=60, help="load phase duration")
     parser.add_argument("--no-load", action="store_true", help="skip the load phase")
+    parser.add_argument(
+        "--consumer-nice",
+        type=int,
+        default=CONSUMER_NICE,
+        help="the consumer process's nice value in the load phase (0: the API's priority)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep databases, topics and logs")
     parser.add_argument(
         "--quick",

@@ -159,6 +159,7 @@ async def produce(job_path: str) -> None:
             loans=[tuple(x) for x in job["loans"]],
             rate=job["rate"],
             seconds=job["seconds"],
+            poll_s=job["poll_s"],
         )
     finally:
         await db.close()
@@ -212,6 +213,7 @@ async def load_phase(
         "dashboards": args.dashboards,
         "seconds": args.seconds,
         "rate": args.rate,
+        "consumer_nice": args.consumer_nice,
         "paths": list(paths),
         "polls": len(load.polls),
         "statuses": load.statuses,
@@ -247,7 +249,7 @@ def print_load(r: dict[str, Any]) -> None:
         f"{r['statuses']}, {r['errors']} errors; per poll p50 {r['poll_p50_ms']:.1f} ms, "
         f"p99 {r['poll_p99_ms']:.1f} ms, max {r['poll_max_ms']:.1f} ms; CPU (cores) of the "
         f"service's API process {r['service_cpu']}, of its consumer process "
-        f"{r.get('consumer_cpu', '-')}, of the pollers {r['client_cpu']}; events "
+        f"{r.get('consumer_cpu', '-')} (nice {r.get('consumer_nice', 0)}), of the pollers {r['client_cpu']}; events "
         f"{events['seen']:,} of {events['sent']:,} committed, produce -> committed p50 "
         f"{events['p50_ms']:.0f} ms p99 {events['p99_ms']:.0f} ms",
         flush=True,

@@ -193,6 +193,7 @@ async def latency(
     rate: float,
     seconds: float,
     trace: bool = False,
+    poll_s: float = POLL_S,
 ) -> tuple[list[float], int, int]:
     """Produce at `rate`/s for `seconds`; per event, ms from send to its committed row.
     Returns (latencies, events sent, warnings the events raised).
@@ -259,7 +260,7 @@ async def latency(
                 deadline = deadline or time.perf_counter() + 60
                 if time.perf_counter() > deadline:
                     break
-            await asyncio.sleep(POLL_S)
+            await asyncio.sleep(poll_s)
 
     try:
         await asyncio.gather(produce(), poll())

@@ -126,6 +126,16 @@ def test_issue14_api_and_consumer_roles_differ_only_in_the_consume_setting(
     assert api["healthcheck"] == group["healthcheck"]
 
 
+@pytest.mark.parametrize("consumer", CONSUMERS)
+def test_issue13_the_consumer_role_yields_the_cpu_to_the_api_role(
+    compose: dict[str, Any], consumer: str
+) -> None:
+    """Dashboard polls stay fast beside a busy consumer on one host (bench/scale.py's load
+    phase runs the consumer at the matching nice value)."""
+    api, group = compose["services"][CONSUMERS[consumer]], compose["services"][consumer]
+    assert group["cpu_shares"] < api.get("cpu_shares", 1024)
+
+
 def test_gateway_knows_every_upstream(compose: dict[str, Any]) -> None:
     env = compose["services"]["gateway"]["environment"]
     assert "GATEWAY_BOOTSTRAP_ADMIN_KEY" in env
