@@ -249,7 +249,8 @@ def print_load(r: dict[str, Any]) -> None:
         f"{r['statuses']}, {r['errors']} errors; per poll p50 {r['poll_p50_ms']:.1f} ms, "
         f"p99 {r['poll_p99_ms']:.1f} ms, max {r['poll_max_ms']:.1f} ms; CPU (cores) of the "
         f"service's API process {r['service_cpu']}, of its consumer process "
-        f"{r.get('consumer_cpu', '-')} (nice {r.get('consumer_nice', 0)}), of the pollers {r['client_cpu']}; events "
+        f"{r.get('consumer_cpu', '-')} (nice {r.get('consumer_nice', 0)}), of the pollers "
+        f"{r['client_cpu']}; events "
         f"{events['seen']:,} of {events['sent']:,} committed, produce -> committed p50 "
         f"{events['p50_ms']:.0f} ms p99 {events['p99_ms']:.0f} ms",
         flush=True,
