@@ -17,12 +17,15 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    and_,
     func,
     literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 from shared.db import ServiceBase, UtcDateTime, new_metadata
 from shared.inbox import ProcessedEventMixin
@@ -116,17 +119,6 @@ class EarlyWarning(Base):
             unique=True,
             postgresql_where=text(OPEN_STATES_SQL),
             sqlite_where=text(OPEN_STATES_SQL),
-        ),
-        # Polled pages read off an index, soonest deadline / newest first (issue 13).
-        *(
-            Index(
-                f"ix_early_warning_pending_{step}",
-                f"{step}_deadline",
-                "id",
-                postgresql_where=text(f"{step}_reported_at IS NULL AND {OPEN_IN_SQL}"),
-                sqlite_where=text(f"{step}_reported_at IS NULL AND {OPEN_IN_SQL}"),
-            )
-            for step in ("branch", "head_office")
         ),
         Index(
             "ix_early_warning_open_raised",
@@ -325,6 +317,47 @@ class TileClock(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
     soon_s: Mapped[int] = mapped_column(Integer)
     generation: Mapped[int] = mapped_column(Integer)
+
+
+class SubtreeKey(FunctionElement[str]):
+    """`org || '/'` in byte order: a node's subtree (G4: the node and every node below it) is
+    the one range [node + '/', node + '0') of it, since '0' follows '/' and node ids are ASCII
+    (`shared.org.ORG_PATTERN`). As the last column of the pending-deadline indexes, a subtree's
+    deadlines page filters on the index entries, with no visit to the rows of other subtrees
+    (issue 13). PostgreSQL compares it in the "C" collation (byte order, as SQLite always)."""
+
+    type = String()
+    name = "subtree_key"
+    inherit_cache = True
+
+
+@compiles(SubtreeKey)
+def _subtree_key(element: SubtreeKey, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} || '/')"
+
+
+@compiles(SubtreeKey, "postgresql")
+def _subtree_key_pg(element: SubtreeKey, compiler: Any, **kw: Any) -> str:
+    return f"(({compiler.process(element.clauses, **kw)} || '/') COLLATE \"C\")"
+
+
+def in_subtree_range(org: str) -> ColumnElement[bool]:
+    """The warning's node is `org` or below it (G4), as a range of `SubtreeKey`."""
+    key = SubtreeKey(EarlyWarning.org)
+    return and_(key >= org + "/", key < org + "0")
+
+
+# Polled deadline pages read off an index, soonest first, filtered by subtree in the index
+# (issue 13; the migrations create the same: 2026_12_02_2230_subtree_deadline_indexes.py).
+for _step in ("branch", "head_office"):
+    Index(
+        f"ix_early_warning_pending_{_step}",
+        getattr(EarlyWarning, f"{_step}_deadline"),
+        EarlyWarning.id,
+        SubtreeKey(EarlyWarning.org),
+        postgresql_where=text(f"{_step}_reported_at IS NULL AND {OPEN_IN_SQL}"),
+        sqlite_where=text(f"{_step}_reported_at IS NULL AND {OPEN_IN_SQL}"),
+    )
 
 
 def is_open() -> ColumnElement[bool]:

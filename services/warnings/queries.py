@@ -15,6 +15,7 @@ from services.warnings.models import (
     WarningHistory,
     WarningReport,
     WarningUpdate,
+    in_subtree_range,
     is_open,
 )
 from services.warnings.schemas import DeadlineRead, EscalationRead
@@ -167,7 +168,7 @@ async def pending_reports(
             is_open(),
             reported_col.is_(None),
             deadline_col.is_not(None),
-            in_subtree(org),
+            in_subtree_range(org),  # checked on the index entries (`SubtreeKey`)
         ]
         if due_before is not None:
             where.append(deadline_col <= due_before)

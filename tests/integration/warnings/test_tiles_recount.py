@@ -160,10 +160,13 @@ class Mix:
         items = list(await self.bank.warnings(state="open", limit=200))
         if not items:
             return
+        # ordered by what the mix decided, not by the random ids, so a seed replays the same
+        fields = ("kind", "loan_id", "borrower_id", "source_event_id", "detail", "raised_at")
+        items.sort(key=lambda x: tuple(x[f] or "" for f in fields))
         if self.rng.random() < 0.5:  # the furthest along, so some reach the end (W10)
-            w = max(items, key=lambda x: (OPEN.index(x["state"]), x["raised_at"], x["id"]))
+            w = max(items, key=lambda x: (OPEN.index(x["state"]), x["raised_at"]))
         else:
-            w = self.rng.choice(sorted(items, key=lambda x: x["id"]))
+            w = self.rng.choice(items)
         # mostly the step the warning's state allows (W10-W12), sometimes any (refused: 4xx)
         usual = {"raised": [0], "reported_to_branch": [1, 3, 4], "reported_to_head_office": [3, 4]}
         choices = usual.get(w["state"], [4]) if self.rng.random() < 0.7 else range(5)
