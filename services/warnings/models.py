@@ -341,14 +341,21 @@ def _subtree_key_pg(element: SubtreeKey, compiler: Any, **kw: Any) -> str:
     return f"(({compiler.process(element.clauses, **kw)} || '/') COLLATE \"C\")"
 
 
-def in_subtree_range(org: str) -> ColumnElement[bool]:
-    """The warning's node is `org` or below it (G4), as a range of `SubtreeKey`."""
-    key = SubtreeKey(EarlyWarning.org)
-    return and_(key >= org + "/", key < org + "0")
+def in_subtree_range(org: Any, column: Any = None) -> ColumnElement[bool]:
+    """The node in `column` (a warning's, by default) is `org` or below it (G4), as the range
+    of `SubtreeKey` [org + '/', org + '0'); `org` a value, or a pair of bound parameters of
+    the range's ends (statements built once, `tiles_store.subtree_params`)."""
+    key = SubtreeKey(EarlyWarning.org if column is None else column)
+    lo, hi = (org + "/", org + "0") if isinstance(org, str) else org
+    return and_(key >= lo, key < hi)
 
 
 # Polled deadline pages read off an index, soonest first, filtered by subtree in the index
 # (issue 13; the migrations create the same: 2026_12_02_2230_subtree_deadline_indexes.py).
+# A subtree's kept tiles, one index range (issue 13: validators and the summary read them on
+# every poll; migration 2026_12_03_1200_tile_subtree_index.py).
+Index("ix_warning_tile_subtree", SubtreeKey(WarningTile.org))
+
 for _step in ("branch", "head_office"):
     Index(
         f"ix_early_warning_pending_{_step}",

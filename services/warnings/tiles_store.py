@@ -21,6 +21,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
     Table,
     and_,
     bindparam,
@@ -38,7 +39,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from services.warnings.models import EarlyWarning, TileClock, WarningTile, is_open
+from services.warnings.models import (
+    EarlyWarning,
+    TileClock,
+    WarningTile,
+    in_subtree_range,
+    is_open,
+)
 from services.warnings.tiles import (
     COUNTS,
     TILE_COLUMNS,
@@ -203,14 +210,18 @@ _CLOCK = (TileClock.at, TileClock.soon_s, TileClock.generation)
 _TILE = WarningTile.__table__.alias("tile")
 
 
+_SUBTREE = (bindparam("sub_lo", type_=String()), bindparam("sub_hi", type_=String()))
+
+
 def _in_subtree(column: Any) -> ColumnElement[bool]:
-    """`subtree` over bound parameters (`subtree_params`), so statements are built once."""
-    return or_(column == bindparam("org"), column.like(bindparam("org_like"), escape="/"))
+    """The subtree (G4) over bound parameters (`subtree_params`), so statements are built
+    once: a range of `SubtreeKey`, on an index of the tiles and inside the pending-deadline
+    indexes' entries."""
+    return in_subtree_range(_SUBTREE, column)
 
 
 def subtree_params(org: str) -> dict[str, str]:
-    escaped = org.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    return {"org": org, "org_like": escaped + "//%"}
+    return {"sub_lo": org + "/", "sub_hi": org + "0"}
 
 
 def _pending_in(ranges: Iterable[tuple[Any, Any]]) -> ColumnElement[bool]:
