@@ -274,6 +274,8 @@ async def one_size(
                 "rate": args.rate,
                 "seconds": args.seconds,
                 "poll_s": LATENCY_POLL_S,
+                # The probe reads the consumer's committed offsets, not the database under test.
+                "group": f"{prefix}warnings",
             }
             consuming = {**extra["warnings"], "WARNINGS_KAFKA_CONSUME": "true"}
             log = ROOT / "var" / f"{tag}-warnings-consumer-{size}.log"

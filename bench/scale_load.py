@@ -43,6 +43,7 @@ class Load:
     """What the dashboards saw: ms per poll, answers by status, error samples."""
 
     polls: list[float] = field(default_factory=list)
+    started: list[float] = field(default_factory=list)  # each poll's start (perf_counter)
     by_path: dict[str, list[float]] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -104,6 +105,7 @@ async def dashboard(
         t0 = time.perf_counter()
         await asyncio.gather(*(one(p) for p in paths))
         load.polls.append((time.perf_counter() - t0) * 1000)
+        load.started.append(t0)
         await asyncio.sleep(POLL_S * rng.uniform(0.9, 1.1))
 
 
@@ -160,6 +162,7 @@ async def produce(job_path: str) -> None:
             rate=job["rate"],
             seconds=job["seconds"],
             poll_s=job["poll_s"],
+            group=job["group"],
         )
     finally:
         await db.close()
@@ -221,6 +224,7 @@ async def load_phase(
         "poll_p50_ms": percentile(load.polls, 50) if load.polls else None,
         "poll_p99_ms": percentile(load.polls, 99) if load.polls else None,
         "poll_max_ms": max(load.polls, default=None),
+        "poll_max_per_5s": timeline(load, t0),
         "per_path_ms": {
             p: {"p50": percentile(ms, 50), "p99": percentile(ms, 99), "n": len(ms)}
             for p, ms in load.by_path.items()
@@ -230,6 +234,16 @@ async def load_phase(
         "consumer_cpu": round(consumer_cpu, 2),
         "client_cpu": round(client_cpu, 2),
     }
+
+
+def timeline(load: Load, t0: float, step_s: float = 5.0) -> list[int]:
+    """The slowest poll started in each `step_s` of the load (where the tail comes from)."""
+    out: list[int] = []
+    for at, ms in zip(load.started, load.polls, strict=True):
+        i = int((at - t0) // step_s)
+        out.extend([0] * (i + 1 - len(out)))
+        out[i] = max(out[i], round(ms))
+    return out
 
 
 def cpu_seconds(pid: int) -> float:
@@ -257,6 +271,8 @@ def print_load(r: dict[str, Any]) -> None:
     )
     for path, t in r.get("per_path_ms", {}).items():
         print(f"      {path}: p50 {t['p50']:.1f} ms, p99 {t['p99']:.1f} ms (n={t['n']})")
+    if slowest := r.get("poll_max_per_5s"):
+        print(f"      slowest poll per 5 s (ms): {' '.join(map(str, slowest))}")
 
 
 if __name__ == "__main__":
