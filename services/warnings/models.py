@@ -120,13 +120,6 @@ class EarlyWarning(Base):
             postgresql_where=text(OPEN_STATES_SQL),
             sqlite_where=text(OPEN_STATES_SQL),
         ),
-        Index(
-            "ix_early_warning_open_raised",
-            "raised_at",
-            "id",
-            postgresql_where=text(OPEN_IN_SQL),
-            sqlite_where=text(OPEN_IN_SQL),
-        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -355,6 +348,17 @@ def in_subtree_range(org: Any, column: Any = None) -> ColumnElement[bool]:
 # A subtree's kept tiles, one index range (issue 13: validators and the summary read them on
 # every poll; migration 2026_12_03_1200_tile_subtree_index.py).
 Index("ix_warning_tile_subtree", SubtreeKey(WarningTile.org))
+
+# The open warnings newest first, filtered by subtree on the index entries (issue 13: the
+# dashboard polls a subtree's first page; 2026_12_03_1230_open_raised_subtree_key.py).
+Index(
+    "ix_early_warning_open_raised",
+    EarlyWarning.raised_at,
+    EarlyWarning.id,
+    SubtreeKey(EarlyWarning.org),
+    postgresql_where=text(OPEN_IN_SQL),
+    sqlite_where=text(OPEN_IN_SQL),
+)
 
 for _step in ("branch", "head_office"):
     Index(

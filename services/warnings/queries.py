@@ -63,7 +63,11 @@ def overdue_now(now: datetime) -> ColumnElement[bool]:
 
 
 def _conditions(f: WarningFilter, now: datetime) -> list[ColumnElement[bool]]:
-    conditions = [in_subtree(f.org)]
+    # Open warnings: the subtree as a range of the key their newest-first index ends with,
+    # checked on its entries (a sub-branch's first page: 33 buffers, not a visit to each of
+    # its warnings); any state: by node, off the index of `org` (the same set either way).
+    only_open = f.state == "open" or f.state in OPEN
+    conditions = [in_subtree_range(f.org) if only_open else in_subtree(f.org)]
     if f.state == "open":
         conditions.append(is_open())
     elif f.state is not None:
