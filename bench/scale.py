@@ -18,10 +18,12 @@ as uvicorn processes. Then, as head office, one request at a time (after a warm-
 At the largest size, the load phase: `--dashboards` simulated dashboards (a tenth head office,
 three tenths branches, the rest sub-branches), each polling its subtree every 3 s (+-10 %)
 as services/gateway/static/dashboard.js does, with ETags - summary, open warnings, deadlines
-and escalations (when the route exists) at once - for `--seconds`, while a producer process
-(bench/warnings.py's latency producer) sends `--rate` interest-arrears events/s on the book's
-loans into Kafka for the warnings consumer. Errors and p50 / p99 per poll (all of its
-requests answered), and the events' produce -> committed latency.
+and escalations (when the route exists) at once - for `--seconds` after `--warmup` seconds of
+the same load that the poll figures leave out (the slowest warm-up poll is reported), while a
+producer process (bench/warnings.py's latency producer) sends `--rate` interest-arrears
+events/s on the book's loans into Kafka for the warnings consumer. Errors (warm-up included)
+and p50 / p99 per poll (all of its requests answered), and the events' produce -> committed
+latency (all events; read off the consumer group's committed offsets).
 
 Prints the figures, one `BENCH {...}` JSON line and, last, the rows of the bench table.
 """
@@ -76,6 +78,7 @@ CONSUMER_NICE = 10
 # the events' latency here (every 10 ms, as bench/warnings.py does, cost PostgreSQL 0.15 of a
 # core under this load: the instrument competing with what it measures).
 LATENCY_POLL_S = 0.05
+WARMUP_S = 10.0  # load before the measured window: the processes' connections and caches warm
 
 
 @dataclass
@@ -272,7 +275,7 @@ async def one_size(
                 "tag": f"{tag}-{size}",
                 "loans": loans,
                 "rate": args.rate,
-                "seconds": args.seconds,
+                "seconds": args.warmup + args.seconds,
                 "poll_s": LATENCY_POLL_S,
                 # The probe reads the consumer's committed offsets, not the database under test.
                 "group": f"{prefix}warnings",
@@ -424,7 +427,8 @@ def report(r: dict[str, Any]) -> list[Row]:
                 name=f"{load['dashboards']} dashboards polling every 3 s "
                 f"({len(load['paths'])} reads, "
                 f"ETags) + {load['rate']:,.0f} events/s at {top['loans']:,} loans (consumer at "
-                f"nice {load.get('consumer_nice', 0)}), p99 per "
+                f"nice {load.get('consumer_nice', 0)}; after {load.get('warmup_s', 0):g} s of "
+                f"warm-up, its slowest poll {load.get('warmup_max_ms') or 0:,.0f} ms), p99 per "
                 f"poll ({load['polls']:,} polls, {load['errors']} errors)",
                 figure=load["poll_p99_ms"],
                 unit="ms",
@@ -461,6 +465,12 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dashboards", type=int, default=100)
     parser.add_argument("--rate", type=float, default=1000, help="events/s during the load")
     parser.add_argument("--seconds", type=float, default=60, help="load phase duration")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=WARMUP_S,
+        help="seconds of load before the measured --seconds (not in the poll figures)",
+    )
     parser.add_argument("--no-load", action="store_true", help="skip the load phase")
     parser.add_argument(
         "--consumer-nice",
@@ -477,7 +487,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.requests, args.budget = "1000,10000", 50, 10
-        args.dashboards, args.rate, args.seconds = 20, 200, 10
+        args.dashboards, args.rate, args.seconds, args.warmup = 20, 200, 10, 2
     args.sizes = [int(s) for s in str(args.sizes).split(",") if s]
     return args
 

@@ -44,7 +44,7 @@ class Load:
 
     polls: list[float] = field(default_factory=list)
     started: list[float] = field(default_factory=list)  # each poll's start (perf_counter)
-    by_path: dict[str, list[float]] = field(default_factory=dict)
+    by_path: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # (start, ms)
     statuses: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
@@ -87,7 +87,7 @@ async def dashboard(
             async with client.get(path, headers=headers) as response:
                 status, etag = response.status, response.headers.get("etag")
                 body = await response.read()
-            load.by_path.setdefault(path, []).append((time.perf_counter() - t0) * 1000)
+            load.by_path.setdefault(path, []).append((t0, (time.perf_counter() - t0) * 1000))
         except (aiohttp.ClientError, TimeoutError) as exc:
             load.statuses["exception"] = load.statuses.get("exception", 0) + 1
             load.errors.append(f"{path}: {type(exc).__name__} {exc}")
@@ -198,10 +198,11 @@ async def load_phase(
     pids = (warnings.proc.pid, consumer.proc.pid, os.getpid())
     cpu0 = [cpu_seconds(pid) for pid in pids]
     t0 = time.perf_counter()
+    measured_from = t0 + args.warmup
     async with aiohttp.ClientSession(
         base_url=warnings.url, connector=connector, timeout=timeout
     ) as client:
-        until = time.perf_counter() + args.seconds
+        until = measured_from + args.seconds
         callers = dashboard_callers(args.dashboards)
         await asyncio.gather(*(dashboard(client, c, paths, until, load, rng) for c in callers))
     wall = time.perf_counter() - t0
@@ -210,24 +211,32 @@ async def load_phase(
     )
     produced = await finish_producer(proc, job_path)
     errors = sum(n for k, n in load.statuses.items() if k not in ("200", "304"))
+    # The figures count the polls started after the warm-up (cold connections and caches of
+    # the service's processes, the producer's start); the warm-up's slowest poll is reported.
+    warm = [ms for at, ms in zip(load.started, load.polls, strict=True) if at < measured_from]
+    polls = [ms for at, ms in zip(load.started, load.polls, strict=True) if at >= measured_from]
+    by_path = {p: [ms for at, ms in xs if at >= measured_from] for p, xs in load.by_path.items()}
     for sample in load.errors[:5]:
         print(f"    error: {sample}")
     return {
         "dashboards": args.dashboards,
         "seconds": args.seconds,
+        "warmup_s": args.warmup,
+        "warmup_max_ms": max(warm, default=None),
         "rate": args.rate,
         "consumer_nice": args.consumer_nice,
         "paths": list(paths),
-        "polls": len(load.polls),
+        "polls": len(polls),
         "statuses": load.statuses,
         "errors": errors,
-        "poll_p50_ms": percentile(load.polls, 50) if load.polls else None,
-        "poll_p99_ms": percentile(load.polls, 99) if load.polls else None,
-        "poll_max_ms": max(load.polls, default=None),
+        "poll_p50_ms": percentile(polls, 50) if polls else None,
+        "poll_p99_ms": percentile(polls, 99) if polls else None,
+        "poll_max_ms": max(polls, default=None),
         "poll_max_per_5s": timeline(load, t0),
         "per_path_ms": {
             p: {"p50": percentile(ms, 50), "p99": percentile(ms, 99), "n": len(ms)}
-            for p, ms in load.by_path.items()
+            for p, ms in by_path.items()
+            if ms
         },
         "events": produced,
         "service_cpu": round(service_cpu, 2),
@@ -237,7 +246,8 @@ async def load_phase(
 
 
 def timeline(load: Load, t0: float, step_s: float = 5.0) -> list[int]:
-    """The slowest poll started in each `step_s` of the load (where the tail comes from)."""
+    """The slowest poll started in each `step_s` of the load, warm-up included (where the
+    tail comes from)."""
     out: list[int] = []
     for at, ms in zip(load.started, load.polls, strict=True):
         i = int((at - t0) // step_s)
@@ -259,7 +269,9 @@ def print_load(r: dict[str, Any]) -> None:
     events = r["events"]
     print(
         f"    load: {r['dashboards']} dashboards x {len(r['paths'])} reads every {POLL_S:g} s for "
-        f"{r['seconds']:g} s + {r['rate']:g} events/s: {r['polls']} polls, answers "
+        f"{r['seconds']:g} s after {r.get('warmup_s', 0):g} s of warm-up (its slowest poll "
+        f"{r.get('warmup_max_ms') or 0:.0f} ms) + {r['rate']:g} events/s: {r['polls']} polls, "
+        "answers "
         f"{r['statuses']}, {r['errors']} errors; per poll p50 {r['poll_p50_ms']:.1f} ms, "
         f"p99 {r['poll_p99_ms']:.1f} ms, max {r['poll_max_ms']:.1f} ms; CPU (cores) of the "
         f"service's API process {r['service_cpu']}, of its consumer process "

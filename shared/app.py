@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared import errors, openapi
 from shared.config import BaseServiceSettings
 from shared.db import (
+    fill_read_pool,
     make_engine,
     make_read_engine,
     make_read_sessionmaker,
@@ -68,6 +69,7 @@ def build_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
             read_engine = make_read_engine(engine)
             app.state.read_engine = read_engine
             app.state.read_sessionmaker = make_read_sessionmaker(read_engine)
+            await fill_read_pool(read_engine)
         if settings.kafka_bootstrap_servers:
             producer = make_producer(
                 settings.kafka_bootstrap_servers, settings.kafka_client_id or spec.name

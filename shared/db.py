@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -15,12 +17,15 @@ from sqlalchemy import BigInteger, DateTime, MetaData, TypeDecorator, bindparam,
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+
+log = logging.getLogger("shared.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -180,6 +185,25 @@ def make_read_engine(engine: AsyncEngine) -> AsyncEngine:
             "server_settings": {"default_transaction_read_only": "on"},
         },
     ).execution_options(**{READ_ONLY: True})
+
+
+async def fill_read_pool(engine: AsyncEngine) -> int:
+    """Open the PostgreSQL read pool's connections at start-up, all at once, and keep them
+    (issue 13): the first burst of dashboards' polls otherwise opened them one by one inside
+    requests (connection set-up, the driver's type codecs), the slowest polls of a load's first
+    seconds. Best effort: a server not reachable yet is left to the first requests (and the
+    readiness check). Returns how many connections were opened."""
+    if engine.dialect.name != "postgresql":
+        return 0
+    size = engine.sync_engine.pool.size()  # type: ignore[attr-defined]
+    opened = await asyncio.gather(*(engine.connect() for _ in range(size)), return_exceptions=True)
+    failed = [r for r in opened if isinstance(r, BaseException)]
+    for conn in opened:
+        if isinstance(conn, AsyncConnection):
+            await conn.close()  # back to the pool, open
+    if failed:
+        log.warning("read pool not filled at start-up: %s", failed[0])
+    return len(opened) - len(failed)
 
 
 def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
