@@ -125,7 +125,10 @@ class EarlyWarning(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     category: Mapped[str] = mapped_column(String(16))
-    level: Mapped[str] = mapped_column(String(8), index=True)
+    # Not indexed, nor `updated_at` (no read goes by them; issue 13): an escalation changes
+    # only those and the revision, so PostgreSQL can update the row in place (HOT) instead
+    # of adding an entry to each of its indexes (migration 2026_12_03_1300).
+    level: Mapped[str] = mapped_column(String(8))
     state: Mapped[str] = mapped_column(String(32), index=True)
     subject: Mapped[str] = mapped_column(String(80))
     loan_id: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -149,7 +152,7 @@ class EarlyWarning(Base):
     team: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     resolution: Mapped[str | None] = mapped_column(String(32))
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # Bumped on every change, so a poller's ETag changes even within one clock tick.
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
