@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    String,
+    and_,
+    bindparam,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.warnings import tiles, tiles_store
@@ -20,6 +33,7 @@ from services.warnings.models import (
 )
 from services.warnings.schemas import DeadlineRead, EscalationRead
 from shared import paging
+from shared.db import UtcDateTime
 from shared.errors import InvalidInput
 from shared.etag import PolledRead, make_etag
 
@@ -152,6 +166,56 @@ _STEPS = (
     ("branch", EarlyWarning.branch_deadline, EarlyWarning.branch_reported_at),
     ("head_office", EarlyWarning.head_office_deadline, EarlyWarning.head_office_reported_at),
 )
+_RANK = {step: rank for rank, (step, _, _) in enumerate(_STEPS)}
+
+
+@lru_cache(maxsize=4)
+def _pending_page(due_before: bool, after: bool) -> CompoundSelect[Any]:
+    """The deadlines page as one statement over bound parameters, built once per shape (a
+    bound `due_before`, a cursor): each step's first `n` pending deadlines of the subtree off
+    its index (the subtree checked on the index entries, `SubtreeKey`), the two merged by the
+    caller. A row comes after the cursor (at, id, step) when (deadline, id, step) is greater."""
+    pages = []
+    for step, deadline_col, reported_col in _STEPS:
+        where = [
+            is_open(),
+            reported_col.is_(None),
+            deadline_col.is_not(None),
+            in_subtree_range((bindparam("sub_lo"), bindparam("sub_hi"))),
+        ]
+        if due_before:
+            where.append(deadline_col <= bindparam("due_before", type_=UtcDateTime()))
+        if after:
+            at = bindparam("at", type_=UtcDateTime())
+            wid = bindparam("wid", type_=String())
+            rank = literal(_RANK[step]) > bindparam("after_rank")
+            where.append(
+                or_(
+                    deadline_col > at,
+                    and_(
+                        deadline_col == at,
+                        or_(EarlyWarning.id > wid, and_(EarlyWarning.id == wid, rank)),
+                    ),
+                )
+            )
+        page = (
+            select(
+                literal_column(f"'{step}'", String()).label("step"),
+                EarlyWarning.id,
+                deadline_col.label("deadline"),
+                EarlyWarning.level,
+                EarlyWarning.kind,
+                EarlyWarning.org,
+                EarlyWarning.loan_id,
+                EarlyWarning.borrower_id,
+            )
+            .where(*where)
+            .order_by(deadline_col, EarlyWarning.id)
+            .limit(bindparam("n"))
+            .subquery(f"pending_{step}")
+        )
+        pages.append(select(page))
+    return union_all(*pages)
 
 
 async def pending_reports(
@@ -164,56 +228,29 @@ async def pending_reports(
     limit: int,
 ) -> tuple[list[DeadlineRead], str | None]:
     """W13: reports still to make, soonest (and overdue) first, a page at a time: one keyset
-    range per step off its pending-deadline index, merged (issue 13)."""
-    after = _deadline_cursor(cursor) if cursor else None
-    found: list[DeadlineRead] = []
-    for step, deadline_col, reported_col in _STEPS:
-        where = [
-            is_open(),
-            reported_col.is_(None),
-            deadline_col.is_not(None),
-            in_subtree_range(org),  # checked on the index entries (`SubtreeKey`)
-        ]
-        if due_before is not None:
-            where.append(deadline_col <= due_before)
-        if after is not None:
-            at, warning_id, after_step = after
-            same = (
-                EarlyWarning.id > warning_id
-                if step <= after_step
-                else EarlyWarning.id >= warning_id
-            )
-            where.append(or_(deadline_col > at, and_(deadline_col == at, same)))
-        stmt = (
-            select(
-                EarlyWarning.id,
-                deadline_col,
-                EarlyWarning.level,
-                EarlyWarning.kind,
-                EarlyWarning.org,
-                EarlyWarning.loan_id,
-                EarlyWarning.borrower_id,
-            )
-            .where(*where)
-            .order_by(deadline_col, EarlyWarning.id)
-            .limit(limit + 1)
+    range per step off its pending-deadline index, in one statement, merged (issue 13)."""
+    params: dict[str, object] = {"sub_lo": org + "/", "sub_hi": org + "0", "n": limit + 1}
+    if due_before is not None:
+        params["due_before"] = due_before
+    if cursor:
+        at, warning_id, after_step = _deadline_cursor(cursor)
+        params |= {"at": at, "wid": warning_id, "after_rank": _RANK[after_step]}
+    stmt = _pending_page(due_before is not None, bool(cursor))
+    found = [
+        DeadlineRead(
+            warning_id=r.id,
+            step=r.step,
+            deadline=r.deadline,
+            overdue=r.deadline < now,
+            level=r.level,
+            kind=r.kind,
+            org=r.org,
+            loan_id=r.loan_id,
+            borrower_id=r.borrower_id,
         )
-        for r in (await session.execute(stmt)).all():
-            assert r[1] is not None  # the query asks for set deadlines
-            found.append(
-                DeadlineRead(
-                    warning_id=r[0],
-                    step=step,
-                    deadline=r[1],
-                    overdue=r[1] < now,
-                    level=r[2],
-                    kind=r[3],
-                    org=r[4],
-                    loan_id=r[5],
-                    borrower_id=r[6],
-                )
-            )
-    found.sort(key=lambda p: (p.deadline, p.warning_id, p.step))
+        for r in (await session.execute(stmt, params)).all()
+    ]
+    found.sort(key=lambda p: (p.deadline, p.warning_id, _RANK[p.step]))
     return paging.page_of(found, limit, lambda p: (p.deadline, p.warning_id, p.step))
 
 
