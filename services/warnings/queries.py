@@ -31,7 +31,7 @@ from services.warnings.models import (
     in_subtree_range,
     is_open,
 )
-from services.warnings.schemas import DeadlineRead, EscalationRead
+from services.warnings.schemas import DeadlineRead, EscalationRead, WarningRead
 from shared import paging
 from shared.db import UtcDateTime
 from shared.errors import InvalidInput
@@ -58,12 +58,7 @@ def has_validator(f: WarningFilter) -> bool:
     return f.overdue is None or f.state == "open" or f.state in OPEN
 
 
-def in_subtree(org: str) -> ColumnElement[bool]:
-    """The warning's node is `org` or below it (G4)."""
-    return or_(EarlyWarning.org == org, EarlyWarning.org.startswith(org + "/", autoescape=True))
-
-
-def overdue_now(now: datetime) -> ColumnElement[bool]:
+def overdue_now(now: Any) -> ColumnElement[bool]:
     """W13: a deadline was missed (marked) or has passed with the report still missing."""
     return or_(
         EarlyWarning.branch_overdue,
@@ -74,24 +69,6 @@ def overdue_now(now: datetime) -> ColumnElement[bool]:
             EarlyWarning.head_office_deadline < now,
         ),
     )
-
-
-def _conditions(f: WarningFilter, now: datetime) -> list[ColumnElement[bool]]:
-    # Open warnings: the subtree as a range of the key their newest-first index ends with,
-    # checked on its entries (a sub-branch's first page: 33 buffers, not a visit to each of
-    # its warnings); any state: by node, off the index of `org` (the same set either way).
-    only_open = f.state == "open" or f.state in OPEN
-    conditions = [in_subtree_range(f.org) if only_open else in_subtree(f.org)]
-    if f.state == "open":
-        conditions.append(is_open())
-    elif f.state is not None:
-        conditions.append(EarlyWarning.state == f.state)
-    if f.level is not None:
-        conditions.append(EarlyWarning.level == f.level)
-    if f.overdue is not None:
-        is_overdue = overdue_now(now)
-        conditions.append(is_overdue if f.overdue else ~is_overdue)
-    return conditions
 
 
 async def etag(reads: PolledRead, kind: str, org: str, now: datetime, *parts: object) -> str:
@@ -116,27 +93,77 @@ async def summary_etag(reads: PolledRead, org: str, now: datetime, soon: timedel
         soon = kept
 
 
+_LISTED = [EarlyWarning.__table__.c[name] for name in WarningRead.model_fields]
+
+
+@lru_cache(maxsize=32)
+def _warnings_page(state: str | None, level: bool, overdue: bool | None, after: bool) -> Any:
+    """A page of `GET /v1/warnings` as one statement over bound parameters, built once per
+    shape (which filters, a cursor): plain rows of the listed columns, newest first."""
+    only_open = state == "open" or state in OPEN
+    if only_open:
+        # Open warnings: the subtree as a range of the key their newest-first index ends
+        # with, checked on its entries (a sub-branch's first page: 33 buffers, not a visit
+        # to each of its warnings).
+        conditions = [in_subtree_range((bindparam("sub_lo"), bindparam("sub_hi")))]
+    else:
+        # Any state: by node, off the index of `org` (the same set either way).
+        conditions = [
+            or_(
+                EarlyWarning.org == bindparam("org"),
+                EarlyWarning.org.like(bindparam("org_like"), escape="/"),
+            )
+        ]
+    if state == "open":
+        conditions.append(is_open())
+    elif state is not None:
+        conditions.append(EarlyWarning.state == bindparam("state"))
+    if level:
+        conditions.append(EarlyWarning.level == bindparam("level"))
+    if overdue is not None:
+        is_overdue = overdue_now(bindparam("now", type_=UtcDateTime()))
+        conditions.append(is_overdue if overdue else ~is_overdue)
+    if after:
+        moment, wid = bindparam("at", type_=UtcDateTime()), bindparam("wid", type_=String())
+        conditions.append(
+            or_(
+                EarlyWarning.raised_at < moment,
+                and_(EarlyWarning.raised_at == moment, EarlyWarning.id < wid),
+            )
+        )
+    return (
+        select(*_LISTED)
+        .where(*conditions)
+        .order_by(EarlyWarning.raised_at.desc(), EarlyWarning.id.desc())
+        .limit(bindparam("n"))
+    )
+
+
 async def list_warnings(
     session: AsyncSession, f: WarningFilter, *, now: datetime, cursor: str | None, limit: int
-) -> tuple[list[EarlyWarning], str | None]:
-    """Newest first, a page at a time (keyset pagination on raised_at, id)."""
-    stmt = select(EarlyWarning).where(*_conditions(f, now))
+) -> tuple[list[Any], str | None]:
+    """Newest first, a page at a time (keyset pagination on raised_at, id): rows with the
+    attributes of `WarningRead`."""
+    escaped = f.org.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    params: dict[str, Any] = {
+        "sub_lo": f.org + "/",
+        "sub_hi": f.org + "0",
+        "org": f.org,
+        "org_like": escaped + "//%",
+        "state": f.state,
+        "level": f.level,
+        "now": now,
+        "n": limit + 1,
+    }
     if cursor:
         at, warning_id = paging.decode_cursor(cursor, 2)
         try:
-            moment = datetime.fromisoformat(at)
+            params["at"] = datetime.fromisoformat(at)
         except (TypeError, ValueError):
-            raise InvalidInput(
-                "not a cursor this service issued", pointer="#query/cursor"
-            ) from None
-        stmt = stmt.where(
-            or_(
-                EarlyWarning.raised_at < moment,
-                and_(EarlyWarning.raised_at == moment, EarlyWarning.id < str(warning_id)),
-            )
-        )
-    stmt = stmt.order_by(EarlyWarning.raised_at.desc(), EarlyWarning.id.desc()).limit(limit + 1)
-    rows = list(await session.scalars(stmt))
+            raise InvalidInput(BAD_CURSOR, pointer="#query/cursor") from None
+        params["wid"] = str(warning_id)
+    stmt = _warnings_page(f.state, f.level is not None, f.overdue, bool(cursor))
+    rows = list((await session.execute(stmt, params)).all())  # unused parameters are ignored
     return paging.page_of(rows, limit, lambda w: (w.raised_at, w.id))
 
 
