@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    bindparam,
     func,
     literal_column,
     text,
@@ -339,11 +340,19 @@ def _subtree_key_pg(element: SubtreeKey, compiler: Any, **kw: Any) -> str:
 
 def in_subtree_range(org: Any, column: Any = None) -> ColumnElement[bool]:
     """The node in `column` (a warning's, by default) is `org` or below it (G4), as the range
-    of `SubtreeKey` [org + '/', org + '0'); `org` a value, or a pair of bound parameters of
-    the range's ends (statements built once, `tiles_store.subtree_params`)."""
+    of `SubtreeKey` [org + '/', org + '0'); `org` a value, or `SUBTREE_BOUNDS` for a statement
+    built once (its parameters: `subtree_bounds(org)`)."""
     key = SubtreeKey(EarlyWarning.org if column is None else column)
     lo, hi = (org + "/", org + "0") if isinstance(org, str) else org
     return and_(key >= lo, key < hi)
+
+
+SUBTREE_BOUNDS = (bindparam("sub_lo", type_=String()), bindparam("sub_hi", type_=String()))
+
+
+def subtree_bounds(org: str) -> dict[str, str]:
+    """The parameters of `in_subtree_range(SUBTREE_BOUNDS)` for the subtree of `org`."""
+    return {"sub_lo": org + "/", "sub_hi": org + "0"}
 
 
 # Polled deadline pages read off an index, soonest first, filtered by subtree in the index

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.warnings import tiles, tiles_store
 from services.warnings.models import (
+    SUBTREE_BOUNDS,
     EarlyWarning,
     EscalationFeed,
     WarningHistory,
@@ -30,6 +31,7 @@ from services.warnings.models import (
     WarningUpdate,
     in_subtree_range,
     is_open,
+    subtree_bounds,
 )
 from services.warnings.schemas import DeadlineRead, EscalationRead, WarningRead
 from shared import paging
@@ -51,11 +53,16 @@ class WarningFilter:
     overdue: bool | None = None
 
 
+def only_open(state: str | None) -> bool:
+    """The list's state filter admits open warnings only ("open", or one open state)."""
+    return state == "open" or state in OPEN
+
+
 def has_validator(f: WarningFilter) -> bool:
     """Whether the list has a cheap validator: not with `overdue` over closed warnings too,
     whose unreported deadlines still pass with time but are not counted by `etag` (it counts
     open warnings' pending deadlines, off their index); such a list answers no ETag."""
-    return f.overdue is None or f.state == "open" or f.state in OPEN
+    return f.overdue is None or only_open(f.state)
 
 
 def overdue_now(now: Any) -> ColumnElement[bool]:
@@ -100,12 +107,11 @@ _LISTED = [EarlyWarning.__table__.c[name] for name in WarningRead.model_fields]
 def _warnings_page(state: str | None, level: bool, overdue: bool | None, after: bool) -> Any:
     """A page of `GET /v1/warnings` as one statement over bound parameters, built once per
     shape (which filters, a cursor): plain rows of the listed columns, newest first."""
-    only_open = state == "open" or state in OPEN
-    if only_open:
+    if only_open(state):
         # Open warnings: the subtree as a range of the key their newest-first index ends
         # with, checked on its entries (a sub-branch's first page: 33 buffers, not a visit
         # to each of its warnings).
-        conditions = [in_subtree_range((bindparam("sub_lo"), bindparam("sub_hi")))]
+        conditions = [in_subtree_range(SUBTREE_BOUNDS)]
     else:
         # Any state: by node, off the index of `org` (the same set either way).
         conditions = [
@@ -146,8 +152,7 @@ async def list_warnings(
     attributes of `WarningRead`."""
     escaped = f.org.replace("/", "//").replace("%", "/%").replace("_", "/_")
     params: dict[str, Any] = {
-        "sub_lo": f.org + "/",
-        "sub_hi": f.org + "0",
+        **subtree_bounds(f.org),
         "org": f.org,
         "org_like": escaped + "//%",
         "state": f.state,
@@ -208,7 +213,7 @@ def _pending_page(due_before: bool, after: bool) -> CompoundSelect[Any]:
             is_open(),
             reported_col.is_(None),
             deadline_col.is_not(None),
-            in_subtree_range((bindparam("sub_lo"), bindparam("sub_hi"))),
+            in_subtree_range(SUBTREE_BOUNDS),
         ]
         if due_before:
             where.append(deadline_col <= bindparam("due_before", type_=UtcDateTime()))
@@ -256,7 +261,7 @@ async def pending_reports(
 ) -> tuple[list[DeadlineRead], str | None]:
     """W13: reports still to make, soonest (and overdue) first, a page at a time: one keyset
     range per step off its pending-deadline index, in one statement, merged (issue 13)."""
-    params: dict[str, object] = {"sub_lo": org + "/", "sub_hi": org + "0", "n": limit + 1}
+    params: dict[str, object] = {**subtree_bounds(org), "n": limit + 1}
     if due_before is not None:
         params["due_before"] = due_before
     if cursor:

@@ -21,7 +21,6 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Select,
-    String,
     Table,
     and_,
     bindparam,
@@ -40,11 +39,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from services.warnings.models import (
+    SUBTREE_BOUNDS,
     EarlyWarning,
     TileClock,
     WarningTile,
     in_subtree_range,
     is_open,
+    subtree_bounds,
 )
 from services.warnings.tiles import (
     COUNTS,
@@ -210,18 +211,11 @@ _CLOCK = (TileClock.at, TileClock.soon_s, TileClock.generation)
 _TILE = WarningTile.__table__.alias("tile")
 
 
-_SUBTREE = (bindparam("sub_lo", type_=String()), bindparam("sub_hi", type_=String()))
-
-
 def _in_subtree(column: Any) -> ColumnElement[bool]:
-    """The subtree (G4) over bound parameters (`subtree_params`), so statements are built
+    """The subtree (G4) over bound parameters (`subtree_bounds`), so statements are built
     once: a range of `SubtreeKey`, on an index of the tiles and inside the pending-deadline
     indexes' entries."""
-    return in_subtree_range(_SUBTREE, column)
-
-
-def subtree_params(org: str) -> dict[str, str]:
-    return {"sub_lo": org + "/", "sub_hi": org + "0"}
+    return in_subtree_range(SUBTREE_BOUNDS, column)
 
 
 def _pending_in(ranges: Iterable[tuple[Any, Any]]) -> ColumnElement[bool]:
@@ -304,7 +298,7 @@ async def clock(session: AsyncSession) -> Clock:
 async def kept(session: AsyncSession, org: str) -> tuple[dict[str, tuple[int, ...]], Clock]:
     """The kept counts of the subtree per branch (nodes and shards summed: the summary needs
     no finer) and the clock they are counted at, in one statement (one snapshot)."""
-    rows = (await session.execute(_KEPT, subtree_params(org))).all()
+    rows = (await session.execute(_KEPT, subtree_bounds(org))).all()
     at = Clock(rows[0][0], timedelta(seconds=rows[0][1]), rows[0][2])
     per_node = {r[3]: tuple(int(n or 0) for n in r[4:]) for r in rows if r[3] is not None}
     return per_node, at
@@ -322,7 +316,7 @@ async def counts_now(
     deadlines moved them since the clock (few: the sweep keeps the clock recent)."""
     per_node, at = await kept(session, org)
     if now != at.at:
-        params = {**subtree_params(org), **_range_params(at.at, now, at.soon)}
+        params = {**subtree_bounds(org), **_range_params(at.at, now, at.soon)}
         for r in (await session.execute(_MOVED_IN, params)).all():
             row = tile_row(r)
             branch = branch_of(row.org)
@@ -340,7 +334,7 @@ def version_query(
     now - turned overdue, and with `soon` (the summary) come within the window - so that
     for one set of rows equal counts mean the same deadlines crossed (issue 13)."""
     anchor = validator_anchor(now)
-    params: dict[str, Any] = {**subtree_params(org), "p_lo": anchor, "p_hi": now}
+    params: dict[str, Any] = {**subtree_bounds(org), "p_lo": anchor, "p_hi": now}
     if soon is None:
         return _VERSION, params, anchor
     return _SUMMARY_VERSION, {**params, "s_lo": anchor + soon, "s_hi": now + soon}, anchor
@@ -412,7 +406,7 @@ async def recount_now(session: AsyncSession, org: str, now: datetime) -> dict[st
     """The counts of the subtree per branch from scratch (tests compare `counts_now` to it)."""
     at = await clock(session)
     stmt = select(*_COLUMNS).where(is_open(), _in_subtree(EarlyWarning.org))
-    rows = (await session.execute(stmt, subtree_params(org))).all()
+    rows = (await session.execute(stmt, subtree_bounds(org))).all()
     per_branch: dict[str, tuple[int, ...]] = {}
     for node, counts in recount((tile_row(r) for r in rows), now, at.soon).items():
         per_branch[branch_of(node)] = add(per_branch.get(branch_of(node), ZERO), counts)
