@@ -25,6 +25,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench import scale_book
 from bench.support import percentile
@@ -36,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 POLL = ("/v1/summary", "/v1/warnings?state=open&limit=10", "/v1/deadlines?limit=20")
 ESCALATIONS = "/v1/escalations?limit=8"
 POLL_S = 3.0
+# shared.observability.Metrics.latency's buckets, in ms.
+SERVED_BUCKETS_MS = (1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 
 
 @dataclass
@@ -204,7 +207,9 @@ async def load_phase(
     ) as client:
         until = measured_from + args.seconds
         callers = dashboard_callers(args.dashboards)
+        at_start = asyncio.create_task(served_after(client, measured_from))
         await asyncio.gather(*(dashboard(client, c, paths, until, load, rng) for c in callers))
+        served = diff_served(await served_after(client, 0), await at_start)
     wall = time.perf_counter() - t0
     service_cpu, consumer_cpu, client_cpu = (
         (cpu_seconds(pid) - before) / wall for pid, before in zip(pids, cpu0, strict=True)
@@ -238,11 +243,48 @@ async def load_phase(
             for p, ms in by_path.items()
             if ms
         },
+        "served_ms": served,
         "events": produced,
         "service_cpu": round(service_cpu, 2),
         "consumer_cpu": round(consumer_cpu, 2),
         "client_cpu": round(client_cpu, 2),
     }
+
+
+async def served_after(client: aiohttp.ClientSession, at: float) -> dict[str, list[float]]:
+    """The API's own request-duration histogram (its /metrics) at `at` (perf_counter): per
+    route, the cumulative counts of each bucket."""
+    await asyncio.sleep(max(0.0, at - time.perf_counter()))
+    async with client.get("/metrics") as response:
+        text = await response.text()
+    out: dict[str, list[float]] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name != "http_request_duration_seconds":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_bucket") and sample.labels.get("method") == "GET":
+                out.setdefault(sample.labels["route"], []).append(sample.value)
+    return out
+
+
+def diff_served(end: dict[str, list[float]], start: dict[str, list[float]]) -> dict[str, Any]:
+    """Per route, the upper bound of the bucket holding the p50 and the p99 of the requests
+    served between the two histograms: the time inside the service (from the app being called
+    to its answer), as against the poller's, which adds queueing before it and the client."""
+    out: dict[str, Any] = {}
+    for route, counts in end.items():
+        base = start.get(route, [0.0] * len(counts))
+        served = [c - b for c, b in zip(counts, base, strict=True)]
+        if not served or served[-1] <= 0:
+            continue
+        total = served[-1]
+
+        def bound(q: float, served: list[float] = served, total: float = total) -> str:
+            i = next(i for i, c in enumerate(served) if c >= q * total)
+            return f"<= {SERVED_BUCKETS_MS[i]:g}" if i < len(SERVED_BUCKETS_MS) else "> 10000"
+
+        out[route] = {"n": int(total), "p50": bound(0.5), "p99": bound(0.99)}
+    return out
 
 
 def timeline(load: Load, t0: float, step_s: float = 5.0) -> list[int]:
@@ -283,6 +325,8 @@ def print_load(r: dict[str, Any]) -> None:
     )
     for path, t in r.get("per_path_ms", {}).items():
         print(f"      {path}: p50 {t['p50']:.1f} ms, p99 {t['p99']:.1f} ms (n={t['n']})")
+    for route, t in r.get("served_ms", {}).items():
+        print(f"      served by the API {route}: p50 {t['p50']} ms, p99 {t['p99']} ms (n={t['n']})")
     if slowest := r.get("poll_max_per_5s"):
         print(f"      slowest poll per 5 s (ms): {' '.join(map(str, slowest))}")
 

@@ -30,6 +30,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from shared.db import ServiceBase, UtcDateTime, new_metadata
 from shared.inbox import ProcessedEventMixin
+from shared.org import depth
 from shared.outbox import OutboxEventMixin
 
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
@@ -347,6 +348,45 @@ def in_subtree_range(org: Any, column: Any = None) -> ColumnElement[bool]:
     return and_(key >= lo, key < hi)
 
 
+class UnitKey(FunctionElement[str]):
+    """The sub-branch a node belongs to: its first three path segments (`HO/GZ/LS03` for
+    itself and its offices; shallower nodes give values no sub-branch has). Leading the
+    unit deadline indexes, a sub-branch's or an office's deadlines page is one range of its
+    own entries, not a walk past every other subtree's earlier deadlines (issue 13)."""
+
+    type = String()
+    name = "unit_key"
+    inherit_cache = True
+
+
+@compiles(UnitKey)
+def _unit_key(element: UnitKey, compiler: Any, **kw: Any) -> str:
+    return unit_key_sql(compiler.process(element.clauses, **kw), "sqlite")
+
+
+@compiles(UnitKey, "postgresql")
+def _unit_key_pg(element: UnitKey, compiler: Any, **kw: Any) -> str:
+    return unit_key_sql(compiler.process(element.clauses, **kw), "postgresql")
+
+
+def unit_key_sql(column: str, dialect: str) -> str:
+    """`UnitKey` of `column` as SQL (the migration 2026_12_03_1500 writes the same text)."""
+    if dialect == "postgresql":
+        return "(" + " || '/' || ".join(f"split_part({column}, '/', {n})" for n in (1, 2, 3)) + ")"
+    # SQLite has no split_part: the length up to the third '/' of `column || '/'`.
+    x = f"({column} || '/')"
+    i1 = f"instr({x}, '/')"
+    r1 = f"substr({x}, {i1} + 1)"
+    i2 = f"instr({r1}, '/')"
+    i3 = f"instr(substr({r1}, {i2} + 1), '/')"
+    return f"substr({x}, 1, {i1} + {i2} + {i3} - 1)"
+
+
+def unit_of(org: str) -> str | None:
+    """The `UnitKey` value of a sub-branch or office (None above the sub-branches)."""
+    return "/".join(org.split("/")[:3]) if depth(org) >= 2 else None
+
+
 SUBTREE_BOUNDS = (bindparam("sub_lo", type_=String()), bindparam("sub_hi", type_=String()))
 
 
@@ -375,6 +415,17 @@ Index(
 for _step in ("branch", "head_office"):
     Index(
         f"ix_early_warning_pending_{_step}",
+        getattr(EarlyWarning, f"{_step}_deadline"),
+        EarlyWarning.id,
+        SubtreeKey(EarlyWarning.org),
+        postgresql_where=text(f"{_step}_reported_at IS NULL AND {OPEN_IN_SQL}"),
+        sqlite_where=text(f"{_step}_reported_at IS NULL AND {OPEN_IN_SQL}"),
+    )
+    # The same per sub-branch, for the pages of sub-branches and offices (`UnitKey`;
+    # migration 2026_12_03_1500_unit_deadline_indexes.py).
+    Index(
+        f"ix_early_warning_pending_{_step}_unit",
+        UnitKey(EarlyWarning.org),
         getattr(EarlyWarning, f"{_step}_deadline"),
         EarlyWarning.id,
         SubtreeKey(EarlyWarning.org),

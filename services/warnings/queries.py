@@ -26,12 +26,14 @@ from services.warnings.models import (
     SUBTREE_BOUNDS,
     EarlyWarning,
     EscalationFeed,
+    UnitKey,
     WarningHistory,
     WarningReport,
     WarningUpdate,
     in_subtree_range,
     is_open,
     subtree_bounds,
+    unit_of,
 )
 from services.warnings.schemas import DeadlineRead, EscalationRead, WarningRead
 from shared import paging
@@ -201,12 +203,14 @@ _STEPS = (
 _RANK = {step: rank for rank, (step, _, _) in enumerate(_STEPS)}
 
 
-@lru_cache(maxsize=4)
-def _pending_page(due_before: bool, after: bool) -> CompoundSelect[Any]:
+@lru_cache(maxsize=8)
+def _pending_page(due_before: bool, after: bool, by_unit: bool) -> CompoundSelect[Any]:
     """The deadlines page as one statement over bound parameters, built once per shape (a
-    bound `due_before`, a cursor): each step's first `n` pending deadlines of the subtree off
-    its index (the subtree checked on the index entries, `SubtreeKey`), the two merged by the
-    caller. A row comes after the cursor (at, id, step) when (deadline, id, step) is greater."""
+    bound `due_before`, a cursor, a sub-branch's or office's subtree): each step's first `n`
+    pending deadlines of the subtree off its index (the subtree checked on the index
+    entries, `SubtreeKey`; below the branches, within the sub-branch's own range of the
+    unit index, `UnitKey`), the two merged by the caller. A row comes after the cursor
+    (at, id, step) when (deadline, id, step) is greater."""
     pages = []
     for step, deadline_col, reported_col in _STEPS:
         where = [
@@ -215,6 +219,8 @@ def _pending_page(due_before: bool, after: bool) -> CompoundSelect[Any]:
             deadline_col.is_not(None),
             in_subtree_range(SUBTREE_BOUNDS),
         ]
+        if by_unit:
+            where.append(UnitKey(EarlyWarning.org) == bindparam("unit", type_=String()))
         if due_before:
             where.append(deadline_col <= bindparam("due_before", type_=UtcDateTime()))
         if after:
@@ -262,12 +268,14 @@ async def pending_reports(
     """W13: reports still to make, soonest (and overdue) first, a page at a time: one keyset
     range per step off its pending-deadline index, in one statement, merged (issue 13)."""
     params: dict[str, object] = {**subtree_bounds(org), "n": limit + 1}
+    if (unit := unit_of(org)) is not None:
+        params["unit"] = unit
     if due_before is not None:
         params["due_before"] = due_before
     if cursor:
         at, warning_id, after_step = _deadline_cursor(cursor)
         params |= {"at": at, "wid": warning_id, "after_rank": _RANK[after_step]}
-    stmt = _pending_page(due_before is not None, bool(cursor))
+    stmt = _pending_page(due_before is not None, bool(cursor), unit is not None)
     found = [
         DeadlineRead(
             warning_id=r.id,

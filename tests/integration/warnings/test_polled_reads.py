@@ -70,6 +70,33 @@ async def test_issue13_w13_deadlines_first_page_is_bounded_and_cursors_walk_all_
     assert all(datetime.fromisoformat(d["deadline"]) <= cut for d in due)
 
 
+async def test_issue13_w13_a_sub_branch_or_office_deadlines_page_is_its_own_subtree(
+    bank: Bank,
+) -> None:
+    """Below the branches the page reads the unit index (`models.UnitKey`): the same pages,
+    cursors and order as the head office's list cut down to the subtree."""
+    orgs = ("HO/GZ/LS03", "HO/GZ/LS03/OF1", "HO/GZ/LS030", "HO/GZ/LS04", "HO/GZ")
+    await bank.post(
+        *(
+            bank.disbursed(f"U{i}", f"UB{i}", "2000000", "2027-06-30", org=orgs[i % len(orgs)])
+            for i in range(40)
+        )
+    )
+    await bank.post(
+        *(
+            bank.event("interest.arrears", {"amount": "1", "since": "2026-11-08"}, loan_id=f"U{i}")
+            for i in range(40)
+        )
+    )
+    everything = await walk(bank, "/v1/deadlines", 50)
+    for node in ("HO/GZ/LS03", "HO/GZ/LS03/OF1", "HO/GZ/LS030"):
+        expected = [d for d in everything if d["org"] == node or d["org"].startswith(node + "/")]
+        assert expected
+        assert await walk(bank, "/v1/deadlines", 3, org=node) == expected
+        first = (await bank.client.get("/v1/deadlines", params={"org": node})).json()
+        assert first["items"] == expected[:100]
+
+
 @pytest.mark.parametrize("path", ["/v1/deadlines", "/v1/warnings"])
 async def test_issue13_an_unbounded_limit_is_a_422_naming_the_field(bank: Bank, path: str) -> None:
     response = await bank.client.get(path, params={"limit": 1001})
