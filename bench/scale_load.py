@@ -37,8 +37,6 @@ ROOT = Path(__file__).resolve().parent.parent
 POLL = ("/v1/summary", "/v1/warnings?state=open&limit=10", "/v1/deadlines?limit=20")
 ESCALATIONS = "/v1/escalations?limit=8"
 POLL_S = 3.0
-# shared.observability.Metrics.latency's buckets, in ms.
-SERVED_BUCKETS_MS = (1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 
 
 @dataclass
@@ -251,37 +249,45 @@ async def load_phase(
     }
 
 
-async def served_after(client: aiohttp.ClientSession, at: float) -> dict[str, list[float]]:
+async def served_after(
+    client: aiohttp.ClientSession, at: float
+) -> dict[str, list[tuple[float, float]]]:
     """The API's own request-duration histogram (its /metrics) at `at` (perf_counter): per
-    route, the cumulative counts of each bucket."""
+    polled route, each bucket's upper bound in seconds (`le`) and cumulative count."""
     await asyncio.sleep(max(0.0, at - time.perf_counter()))
     async with client.get("/metrics") as response:
         text = await response.text()
-    out: dict[str, list[float]] = {}
+    out: dict[str, list[tuple[float, float]]] = {}
     for family in text_string_to_metric_families(text):
         if family.name != "http_request_duration_seconds":
             continue
         for sample in family.samples:
-            if sample.name.endswith("_bucket") and sample.labels.get("method") == "GET":
-                out.setdefault(sample.labels["route"], []).append(sample.value)
+            route = sample.labels.get("route", "")
+            if sample.name.endswith("_bucket") and route.startswith("/v1/"):
+                le = float(sample.labels["le"])
+                out.setdefault(route, []).append((le, sample.value))
     return out
 
 
-def diff_served(end: dict[str, list[float]], start: dict[str, list[float]]) -> dict[str, Any]:
+def diff_served(
+    end: dict[str, list[tuple[float, float]]], start: dict[str, list[tuple[float, float]]]
+) -> dict[str, Any]:
     """Per route, the upper bound of the bucket holding the p50 and the p99 of the requests
     served between the two histograms: the time inside the service (from the app being called
     to its answer), as against the poller's, which adds queueing before it and the client."""
     out: dict[str, Any] = {}
-    for route, counts in end.items():
-        base = start.get(route, [0.0] * len(counts))
-        served = [c - b for c, b in zip(counts, base, strict=True)]
-        if not served or served[-1] <= 0:
+    for route, buckets in end.items():
+        before = dict(start.get(route, []))
+        served = [(le, n - before.get(le, 0.0)) for le, n in buckets]
+        total = served[-1][1] if served else 0.0
+        if total <= 0:
             continue
-        total = served[-1]
 
-        def bound(q: float, served: list[float] = served, total: float = total) -> str:
-            i = next(i for i, c in enumerate(served) if c >= q * total)
-            return f"<= {SERVED_BUCKETS_MS[i]:g}" if i < len(SERVED_BUCKETS_MS) else "> 10000"
+        def bound(
+            q: float, served: list[tuple[float, float]] = served, total: float = total
+        ) -> str:
+            le = next(le for le, n in served if n >= q * total)
+            return f"<= {le * 1000:g}" if le != float("inf") else f"> {served[-2][0] * 1000:g}"
 
         out[route] = {"n": int(total), "p50": bound(0.5), "p99": bound(0.99)}
     return out
