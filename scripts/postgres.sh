@@ -21,6 +21,9 @@
 #                  /usr/lib/postgresql/*/bin, else whatever is on PATH)
 #   PG_SYNCHRONOUS_COMMIT  off (default: fastest) or on; the fault tests (tests/faults) kill
 #                  the server and need every acknowledged commit to survive that
+#   PG_SHARED_BUFFERS  PostgreSQL's page cache (default 1GB): the 1M-loan bench book is
+#                  ~630 MB, and the default 128 MB had its hot indexes read and evicted
+#                  under load (docs/operations.md sizes it for production)
 #   PG_RUN_USER    unprivileged user the server runs as when this script runs
 #                  as root - postgres refuses to run as root (default loanrisk-pg)
 set -euo pipefail
@@ -30,6 +33,7 @@ STATE_DIR="${PG_STATE_DIR:-$REPO_ROOT/var/test-pg}"
 PG_PORT="${PG_PORT:-55432}"
 PG_RUN_USER="${PG_RUN_USER:-loanrisk-pg}"
 PG_SYNCHRONOUS_COMMIT="${PG_SYNCHRONOUS_COMMIT:-off}"
+PG_SHARED_BUFFERS="${PG_SHARED_BUFFERS:-1GB}"
 
 APP_ROLE=loanrisk
 APP_PASSWORD=loanrisk
@@ -216,6 +220,7 @@ unix_socket_directories = '$socket_dirs'
 max_connections = 200
 # Writers lock the entities a batch touches (an advisory lock each, docs/operations.md).
 max_locks_per_transaction = 256
+shared_buffers = $PG_SHARED_BUFFERS
 # Speed over durability: a crash just means "run start again".
 fsync = off
 synchronous_commit = $PG_SYNCHRONOUS_COMMIT

@@ -35,6 +35,7 @@ from services.warnings.models import (
     subtree_bounds,
     unit_of,
 )
+from services.warnings.rules import WarningState
 from services.warnings.schemas import DeadlineRead, EscalationRead, WarningRead
 from shared import paging
 from shared.db import UtcDateTime
@@ -105,27 +106,25 @@ async def summary_etag(reads: PolledRead, org: str, now: datetime, soon: timedel
 _LISTED = [EarlyWarning.__table__.c[name] for name in WarningRead.model_fields]
 
 
-@lru_cache(maxsize=32)
-def _warnings_page(state: str | None, level: bool, overdue: bool | None, after: bool) -> Any:
+@lru_cache(maxsize=64)
+def _warnings_page(
+    state: str | None, level: bool, overdue: bool | None, after: bool, by_unit: bool
+) -> Any:
     """A page of `GET /v1/warnings` as one statement over bound parameters, built once per
-    shape (which filters, a cursor): plain rows of the listed columns, newest first."""
-    if only_open(state):
-        # Open warnings: the subtree as a range of the key their newest-first index ends
-        # with, checked on its entries (a sub-branch's first page: 33 buffers, not a visit
-        # to each of its warnings).
-        conditions = [in_subtree_range(SUBTREE_BOUNDS)]
-    else:
-        # Any state: by node, off the index of `org` (the same set either way).
-        conditions = [
-            or_(
-                EarlyWarning.org == bindparam("org"),
-                EarlyWarning.org.like(bindparam("org_like"), escape="/"),
-            )
-        ]
+    shape (which filters, a cursor, a sub-branch's or office's subtree): plain rows of the
+    listed columns, newest first. The subtree is a range of the key the newest-first indexes
+    carry, checked on their entries (a sub-branch's first open page: 33 buffers, not a visit
+    to each of its warnings); below the branches also the sub-branch's own range of the unit
+    index (`UnitKey`), so that a page of any state or of closed ones stays a few buffers."""
+    conditions = [in_subtree_range(SUBTREE_BOUNDS)]
+    if by_unit:
+        conditions.append(UnitKey(EarlyWarning.org) == bindparam("unit", type_=String()))
     if state == "open":
         conditions.append(is_open())
     elif state is not None:
-        conditions.append(EarlyWarning.state == bindparam("state"))
+        # A literal (the shape is per state): the partial index of closed warnings then
+        # applies to the prepared statement too (as `is_open`).
+        conditions.append(EarlyWarning.state == literal_column(f"'{WarningState(state).value}'"))
     if level:
         conditions.append(EarlyWarning.level == bindparam("level"))
     if overdue is not None:
@@ -152,11 +151,10 @@ async def list_warnings(
 ) -> tuple[list[Any], str | None]:
     """Newest first, a page at a time (keyset pagination on raised_at, id): rows with the
     attributes of `WarningRead`."""
-    escaped = f.org.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    unit = unit_of(f.org)
     params: dict[str, Any] = {
         **subtree_bounds(f.org),
-        "org": f.org,
-        "org_like": escaped + "//%",
+        "unit": unit,
         "state": f.state,
         "level": f.level,
         "now": now,
@@ -169,7 +167,7 @@ async def list_warnings(
         except (TypeError, ValueError):
             raise InvalidInput(BAD_CURSOR, pointer="#query/cursor") from None
         params["wid"] = str(warning_id)
-    stmt = _warnings_page(f.state, f.level is not None, f.overdue, bool(cursor))
+    stmt = _warnings_page(f.state, f.level is not None, f.overdue, bool(cursor), unit is not None)
     rows = list((await session.execute(stmt, params)).all())  # unused parameters are ignored
     return paging.page_of(rows, limit, lambda w: (w.raised_at, w.id))
 

@@ -10,6 +10,7 @@ import pytest
 
 from services.warnings import tiles_store
 from tests.integration.warnings.conftest import START, Bank
+from tests.integration.warnings.test_tiles_recount import CONTENT as REPORT
 from tests.integration.warnings.test_tiles_recount import Mix
 
 POLLED = (
@@ -95,6 +96,50 @@ async def test_issue13_w13_a_sub_branch_or_office_deadlines_page_is_its_own_subt
         assert await walk(bank, "/v1/deadlines", 3, org=node) == expected
         first = (await bank.client.get("/v1/deadlines", params={"org": node})).json()
         assert first["items"] == expected[:100]
+
+
+async def test_issue13_w10_a_warnings_page_of_any_state_is_its_subtree_cut_from_the_book(
+    bank: Bank,
+) -> None:
+    """Any state, one state, closed states: each node's pages (off the whole-book, unit and
+    closed-warning indexes) are the head office's list of that filter cut to the subtree,
+    with the same cursors and order."""
+    orgs = ("HO/GZ/LS03", "HO/GZ/LS03/OF1", "HO/GZ/LS030", "HO/GZ/LS04", "HO/GZ")
+    await bank.post(
+        *(
+            bank.disbursed(f"A{i}", f"AB{i}", "2000000", "2027-06-30", org=orgs[i % len(orgs)])
+            for i in range(36)
+        )
+    )
+    await bank.post(
+        *(
+            bank.event("interest.arrears", {"amount": "1", "since": "2026-11-08"}, loan_id=f"A{i}")
+            for i in range(36)
+        )
+    )
+    raised = await walk(bank, "/v1/warnings", 50)
+    for n, w in enumerate(raised):
+        if n % 3 == 0:
+            path = f"/v1/warnings/{w['id']}"
+            for step in ("branch", "head_office")[: 1 + w["head_office_required"]]:
+                report = {"step": step, "content": REPORT}
+                assert (await bank.client.post(f"{path}/reports", json=report)).status_code == 200
+            reason = "written_off" if n % 2 else "repaid"
+            if reason == "written_off":  # W10: a write-off follows mitigation
+                team = {"leader": "Li", "leader_post": "sub_branch_head", "branch_principal": "Wu"}
+                assert (await bank.client.post(f"{path}/mitigation", json=team)).status_code == 200
+            resolved = await bank.client.post(f"{path}/resolve", json={"reason": reason})
+            assert resolved.status_code == 200, resolved.text
+    states = {w["state"] for w in await walk(bank, "/v1/warnings", 50)}
+    assert {"raised", "resolved", "written_off"} <= states
+    for state in (None, "open", "raised", "resolved", "written_off"):
+        query = {"state": state} if state else {}
+        everything = await walk(bank, "/v1/warnings", 50, **query)
+        assert everything
+        for node in ("HO/GZ", "HO/GZ/LS03", "HO/GZ/LS03/OF1", "HO/GZ/LS030"):
+            below = node + "/"
+            expected = [w for w in everything if w["org"] == node or w["org"].startswith(below)]
+            assert await walk(bank, "/v1/warnings", 2, org=node, **query) == expected
 
 
 @pytest.mark.parametrize("path", ["/v1/deadlines", "/v1/warnings"])
