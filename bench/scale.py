@@ -15,8 +15,10 @@ as uvicorn processes. Then, as head office, one request at a time (after a warm-
    p50 / p99 and the bytes answered;
 2. the same with `If-None-Match` of the answered ETag: the 304 figures ("no ETag" if none).
 
-At the largest size, the load phase: `--dashboards` simulated dashboards (a tenth head office,
-three tenths branches, the rest sub-branches), each polling its subtree every 3 s (+-10 %)
+At the largest size, the load phase, on the warnings service as deployed (deploy/
+docker-compose.yml: `--api-replicas` API processes, 2, and a consumer process at a lower CPU
+weight): `--dashboards` simulated dashboards (a tenth head office, three tenths branches, the
+rest sub-branches, spread over the API replicas), each polling its subtree every 3 s (+-10 %)
 as services/gateway/static/dashboard.js does, with ETags - summary, open warnings, deadlines
 and escalations (when the route exists) at once - for `--seconds` after `--warmup` seconds of
 the same load that the poll figures leave out (the slowest warm-up poll is reported), while a
@@ -74,6 +76,9 @@ P50_TARGET_MS, GROWTH_TARGET, NOT_MODIFIED_TARGET_MS, POLL_P99_TARGET_MS = 10.0,
 # The load phase's consumer process runs at this nice value: the CPU weight the deployment
 # gives the consumer role beside the API role (deploy/docker-compose.yml `cpu_shares`).
 CONSUMER_NICE = 10
+# The warnings API replicas the load phase polls: as deploy/docker-compose.yml runs them
+# (`deploy.replicas: 2`; a test checks the two agree).
+API_REPLICAS = 2
 # How often the producer asks for the newest committed event per partition: the resolution of
 # the events' latency here (every 10 ms, as bench/warnings.py does, cost PostgreSQL 0.15 of a
 # core under this load: the instrument competing with what it measures).
@@ -236,6 +241,16 @@ async def one_size(
             proc = ServiceProcess(service, service_env(service, url, extra[service]), log)
             procs.append(proc)
             services[service] = await asyncio.to_thread(proc.start, timeout_s=120)
+        # The load polls the warnings API replicas of the deployment (deploy/docker-compose.yml
+        # `deploy.replicas`); the figures one request at a time above are the first one's.
+        apis = [services["warnings"]]
+        if load_here and kafka is not None:
+            for n in range(1, args.api_replicas):
+                log = ROOT / "var" / f"{tag}-warnings-{size}-api{n}.log"
+                env = service_env("warnings", urls["warnings"], extra["warnings"])
+                replica = ServiceProcess("warnings", env, log)
+                procs.append(replica)
+                apis.append(await asyncio.to_thread(replica.start, timeout_s=120))
         floor, _ = await measure_floor(services["warnings"].url, args.requests)
         out["healthz_p50"] = floor
         print(f"    {'GET /healthz (the floor)':<32} p50 {floor:9.2f} ms", flush=True)
@@ -293,7 +308,7 @@ async def one_size(
             procs.append(consumer)
             await asyncio.to_thread(consumer.start, timeout_s=120)
             out["load"] = await load_phase(
-                services["warnings"], consumer, args, has_escalations=has_escalations, job=job
+                apis, consumer, args, has_escalations=has_escalations, job=job
             )
             print_load(out["load"])
         for proc in procs:
@@ -426,7 +441,8 @@ def report(r: dict[str, Any]) -> list[Row]:
                 bench="scale",
                 name=f"{load['dashboards']} dashboards polling every 3 s "
                 f"({len(load['paths'])} reads, "
-                f"ETags) + {load['rate']:,.0f} events/s at {top['loans']:,} loans (consumer at "
+                f"ETags) of {load.get('api_replicas', 1)} API replicas + {load['rate']:,.0f} "
+                f"events/s at {top['loans']:,} loans (consumer at "
                 f"nice {load.get('consumer_nice', 0)}; after {load.get('warmup_s', 0):g} s of "
                 f"warm-up, its slowest poll {load.get('warmup_max_ms') or 0:,.0f} ms), p99 per "
                 f"poll ({load['polls']:,} polls, {load['errors']} errors)",
@@ -470,6 +486,12 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=WARMUP_S,
         help="seconds of load before the measured --seconds (not in the poll figures)",
+    )
+    parser.add_argument(
+        "--api-replicas",
+        type=int,
+        default=API_REPLICAS,
+        help="warnings API processes the load polls (deploy/docker-compose.yml's replicas)",
     )
     parser.add_argument("--no-load", action="store_true", help="skip the load phase")
     parser.add_argument(

@@ -19,6 +19,7 @@ import random
 import sys
 import tempfile
 import time
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,40 +179,54 @@ async def produce(job_path: str) -> None:
 
 
 async def load_phase(
-    warnings: ServiceProcess,
+    apis: list[ServiceProcess],
     consumer: ServiceProcess,
     args: argparse.Namespace,
     *,
     has_escalations: bool,
     job: dict[str, Any],
 ) -> dict[str, Any]:
-    """The dashboards poll the API-only `warnings` process while `consumer` (the same service
-    in its consumer role, docs/operations.md) applies the events."""
+    """The dashboards poll the API-only `warnings` replicas `apis` (each dashboard one, in
+    turn, as a load balancer spreads connections) while `consumer` (the same service in its
+    consumer role, docs/operations.md) applies the events."""
     paths = POLL + ((ESCALATIONS,) if has_escalations else ())
     load, rng = Load(), random.Random(5)
-    # Idle connections close before uvicorn's 5 s keep-alive does, so a poll never reuses
-    # one the server is closing (a client artefact, not an answer of the service).
-    connector = aiohttp.TCPConnector(limit=4 * args.dashboards, keepalive_timeout=4)
     timeout = aiohttp.ClientTimeout(total=30)
     proc, job_path = await start_producer(job)
-    assert warnings.proc is not None
-    assert consumer.proc is not None
-    pids = (warnings.proc.pid, consumer.proc.pid, os.getpid())
+    pids = [p.proc.pid for p in (*apis, consumer) if p.proc is not None] + [os.getpid()]
+    assert len(pids) == len(apis) + 2
     cpu0 = [cpu_seconds(pid) for pid in pids]
     t0 = time.perf_counter()
     measured_from = t0 + args.warmup
-    async with aiohttp.ClientSession(
-        base_url=warnings.url, connector=connector, timeout=timeout
-    ) as client:
+    async with AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                aiohttp.ClientSession(
+                    base_url=api.url,
+                    # Idle connections close before uvicorn's 5 s keep-alive does, so a poll
+                    # never reuses one the server is closing (a client artefact).
+                    connector=aiohttp.TCPConnector(limit=4 * args.dashboards, keepalive_timeout=4),
+                    timeout=timeout,
+                )
+            )
+            for api in apis
+        ]
         until = measured_from + args.seconds
         callers = dashboard_callers(args.dashboards)
-        at_start = asyncio.create_task(served_after(client, measured_from))
-        await asyncio.gather(*(dashboard(client, c, paths, until, load, rng) for c in callers))
-        served = diff_served(await served_after(client, 0), await at_start)
+        at_start = [asyncio.create_task(served_after(c, measured_from)) for c in clients]
+        await asyncio.gather(
+            *(
+                dashboard(clients[i % len(clients)], c, paths, until, load, rng)
+                for i, c in enumerate(callers)
+            )
+        )
+        served = diff_served(
+            merged([await served_after(c, 0) for c in clients]),
+            merged([await task for task in at_start]),
+        )
     wall = time.perf_counter() - t0
-    service_cpu, consumer_cpu, client_cpu = (
-        (cpu_seconds(pid) - before) / wall for pid, before in zip(pids, cpu0, strict=True)
-    )
+    used = [(cpu_seconds(pid) - before) / wall for pid, before in zip(pids, cpu0, strict=True)]
+    service_cpu, consumer_cpu, client_cpu = sum(used[: len(apis)]), used[-2], used[-1]
     produced = await finish_producer(proc, job_path)
     errors = sum(n for k, n in load.statuses.items() if k not in ("200", "304"))
     # The figures count the polls started after the warm-up (cold connections and caches of
@@ -243,6 +258,7 @@ async def load_phase(
         },
         "served_ms": served,
         "events": produced,
+        "api_replicas": len(apis),
         "service_cpu": round(service_cpu, 2),
         "consumer_cpu": round(consumer_cpu, 2),
         "client_cpu": round(client_cpu, 2),
@@ -267,6 +283,18 @@ async def served_after(
                 le = float(sample.labels["le"])
                 out.setdefault(route, []).append((le, sample.value))
     return out
+
+
+def merged(
+    histograms: list[dict[str, list[tuple[float, float]]]],
+) -> dict[str, list[tuple[float, float]]]:
+    """The replicas' histograms as one: per route and bucket bound, the counts added."""
+    out: dict[str, dict[float, float]] = {}
+    for histogram in histograms:
+        for route, buckets in histogram.items():
+            for le, n in buckets:
+                out.setdefault(route, {})[le] = out.get(route, {}).get(le, 0.0) + n
+    return {route: sorted(buckets.items()) for route, buckets in out.items()}
 
 
 def diff_served(
@@ -322,7 +350,8 @@ def print_load(r: dict[str, Any]) -> None:
         "answers "
         f"{r['statuses']}, {r['errors']} errors; per poll p50 {r['poll_p50_ms']:.1f} ms, "
         f"p99 {r['poll_p99_ms']:.1f} ms, max {r['poll_max_ms']:.1f} ms; CPU (cores) of the "
-        f"service's API process {r['service_cpu']}, of its consumer process "
+        f"service's API processes ({r.get('api_replicas', 1)}) {r['service_cpu']}, of its "
+        "consumer process "
         f"{r.get('consumer_cpu', '-')} (nice {r.get('consumer_nice', 0)}), of the pollers "
         f"{r['client_cpu']}; events "
         f"{events['seen']:,} of {events['sent']:,} committed, produce -> committed p50 "

@@ -162,3 +162,11 @@ def test_docker_compose_config_accepts_the_file_where_a_compose_plugin_exists() 
         },
     )
     assert result.returncode == 0, result.stderr.decode()
+
+
+def test_issue13_the_load_bench_polls_as_many_warnings_api_replicas_as_deployed(
+    compose: dict[str, Any],
+) -> None:
+    from bench.scale import API_REPLICAS
+
+    assert compose["services"]["warnings"]["deploy"]["replicas"] == API_REPLICAS
