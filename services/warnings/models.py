@@ -132,7 +132,7 @@ class EarlyWarning(Base):
     # only those and the revision, so PostgreSQL can update the row in place (HOT) instead
     # of adding an entry to each of its indexes (migration 2026_12_03_1300).
     level: Mapped[str] = mapped_column(String(8))
-    # `state`, `org`, `loan_id`, `raised_at`, the deadlines: no index of their own either:
+    # Nor have `state`, `org`, `loan_id`, `raised_at` or the deadlines an index of their own:
     # every read goes by the subtree indexes at the end of this module, and each index less
     # is one entry less for every warning an event raises (migration 2026_12_03_1800).
     state: Mapped[str] = mapped_column(String(32))

@@ -155,7 +155,6 @@ async def list_warnings(
     params: dict[str, Any] = {
         **subtree_bounds(f.org),
         "unit": unit,
-        "state": f.state,
         "level": f.level,
         "now": now,
         "n": limit + 1,

@@ -71,24 +71,27 @@ async def test_issue13_w13_deadlines_first_page_is_bounded_and_cursors_walk_all_
     assert all(datetime.fromisoformat(d["deadline"]) <= cut for d in due)
 
 
+async def spread_book(bank: Bank, prefix: str, n: int) -> None:
+    """`n` loans in arrears, each with an open warning, spread over a branch, two
+    sub-branches, an office and a prefix sibling (`HO/GZ/LS030` beside `HO/GZ/LS03`)."""
+    orgs = ("HO/GZ/LS03", "HO/GZ/LS03/OF1", "HO/GZ/LS030", "HO/GZ/LS04", "HO/GZ")
+    loans = [f"{prefix}{i}" for i in range(n)]
+    await bank.post(
+        *(
+            bank.disbursed(loan, f"{loan}B", "2000000", "2027-06-30", org=orgs[i % len(orgs)])
+            for i, loan in enumerate(loans)
+        )
+    )
+    arrears = {"amount": "1", "since": "2026-11-08"}
+    await bank.post(*(bank.event("interest.arrears", arrears, loan_id=loan) for loan in loans))
+
+
 async def test_issue13_w13_a_sub_branch_or_office_deadlines_page_is_its_own_subtree(
     bank: Bank,
 ) -> None:
     """Below the branches the page reads the unit index (`models.UnitKey`): the same pages,
     cursors and order as the head office's list cut down to the subtree."""
-    orgs = ("HO/GZ/LS03", "HO/GZ/LS03/OF1", "HO/GZ/LS030", "HO/GZ/LS04", "HO/GZ")
-    await bank.post(
-        *(
-            bank.disbursed(f"U{i}", f"UB{i}", "2000000", "2027-06-30", org=orgs[i % len(orgs)])
-            for i in range(40)
-        )
-    )
-    await bank.post(
-        *(
-            bank.event("interest.arrears", {"amount": "1", "since": "2026-11-08"}, loan_id=f"U{i}")
-            for i in range(40)
-        )
-    )
+    await spread_book(bank, "U", 40)
     everything = await walk(bank, "/v1/deadlines", 50)
     for node in ("HO/GZ/LS03", "HO/GZ/LS03/OF1", "HO/GZ/LS030"):
         expected = [d for d in everything if d["org"] == node or d["org"].startswith(node + "/")]
@@ -104,19 +107,7 @@ async def test_issue13_w10_a_warnings_page_of_any_state_is_its_subtree_cut_from_
     """Any state, one state, closed states: each node's pages (off the whole-book, unit and
     closed-warning indexes) are the head office's list of that filter cut to the subtree,
     with the same cursors and order."""
-    orgs = ("HO/GZ/LS03", "HO/GZ/LS03/OF1", "HO/GZ/LS030", "HO/GZ/LS04", "HO/GZ")
-    await bank.post(
-        *(
-            bank.disbursed(f"A{i}", f"AB{i}", "2000000", "2027-06-30", org=orgs[i % len(orgs)])
-            for i in range(36)
-        )
-    )
-    await bank.post(
-        *(
-            bank.event("interest.arrears", {"amount": "1", "since": "2026-11-08"}, loan_id=f"A{i}")
-            for i in range(36)
-        )
-    )
+    await spread_book(bank, "A", 36)
     raised = await walk(bank, "/v1/warnings", 50)
     for n, w in enumerate(raised):
         if n % 3 == 0:
