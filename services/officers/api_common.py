@@ -71,10 +71,14 @@ def ruled_validation_error(exc: RequestValidationError, name: str) -> InvalidInp
     return InvalidInput(detail, errors=errors)
 
 
+def today_in(settings: Any) -> date:
+    """Today in the bank's time zone of `settings` (`time_zone`)."""
+    return datetime.now(ZoneInfo(settings.time_zone)).date()
+
+
 async def bank_today(request: Request) -> date:
     """Today in the bank's time zone (deadline and effective-date rules use it)."""
-    zone: str = request.app.state.settings.time_zone
-    return datetime.now(ZoneInfo(zone)).date()
+    return today_in(request.app.state.settings)
 
 
 TodayDep = Annotated[date, Depends(bank_today)]

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers import ranking_state
-from services.officers.api_common import ReaderDep, RuleRoute, TodayDep, rule
+from services.officers.api_common import ReaderDep, RuleRoute, TodayDep, rule, today_in
 from services.officers.liability import CountyEntry, EliminationResult, eliminate
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.liability_ranking import counties, recount
@@ -98,37 +98,59 @@ async def _officers(session: AsyncSession, county: str | None) -> dict[str, tupl
 
 
 async def _validator(
-    request: Request, polled: PolledRead, *, today: date, year: int
+    app: Any, polled: PolledRead, *, today: date, year: int, align: bool
 ) -> tuple[Validator, LiabilityPolicy]:
-    """The kept state and the year's policy in one statement on the read pool; the state
-    moved to today first (the first read of a day) or rebuilt (a new O22 parameter set for
-    this year's policy) by a writer transaction of its own, then read again."""
+    """The kept state and the year's policy in one statement on the read pool; with `align`,
+    the state moved to today first (the first read of a day) or rebuilt (a new O22 parameter
+    set for this year's policy) by a writer transaction of its own, then read again."""
     query = ranking_state.validator_query(year)
     found = validator_of(await polled.validator(*query))
-    policy = _policy(request, year, found)
+    policy = _policy(app, year, found)
     kept = found.kept
-    if kept.on == today and (year != today.year or kept.params == params_of(policy)):
+    if not align or (kept.on == today and (year != today.year or kept.params == params_of(policy))):
         return found, policy
-    async with request.app.state.sessionmaker() as writer, writer.begin():
+    async with app.state.sessionmaker() as writer, writer.begin():
         await ranking_state.align(writer, today)
     found = validator_of(await polled.validator(*query))
-    return found, _policy(request, year, found)
+    return found, _policy(app, year, found)
 
 
-def _policy(request: Request, year: int, found: Validator) -> LiabilityPolicy:
+_DEFAULT_POLICY = LiabilityPolicy.default()  # frozen: validated once, not on every poll
+
+
+def _policy(app: Any, year: int, found: Validator) -> LiabilityPolicy:
     """The year's liability policy of the validator's row, parsed once per stored version
     (a version is never overwritten: policies.py) and kept by this process."""
     if found.policy_body is None:
-        return LiabilityPolicy()
+        return _DEFAULT_POLICY
     parsed: dict[tuple[int, int, Any], LiabilityPolicy] | None = getattr(
-        request.app.state, "ranking_policies", None
+        app.state, "ranking_policies", None
     )
     if parsed is None:
-        parsed = request.app.state.ranking_policies = {}
+        parsed = app.state.ranking_policies = {}
     key = (year, found.policy_version, found.policy_created_at)
     if (policy := parsed.get(key)) is None:
         policy = parsed[key] = LiabilityPolicy.from_dict(found.policy_body)
     return policy
+
+
+def _tag(
+    found: Validator, policy: LiabilityPolicy, day: date, year: int, page: tuple[Any, ...]
+) -> str | None:
+    """The validator of a page of the ranking on `day` (none where the kept balances are
+    not O22 on that day under that policy: the page is then counted afresh)."""
+    kept = found.kept
+    if not kept.serves(day, policy):
+        return None
+    return make_etag(
+        "liability-ranking",
+        kept.generation,
+        kept.revision,
+        day,
+        year,
+        found.policy_version,
+        *page,
+    )
 
 
 def _pages(request: Request) -> dict[str, bytes]:
@@ -185,23 +207,20 @@ async def liability_ranking(
     scope = narrowest(caller, org)
     after = _after(cursor)
     the_year = year or today.year
-    found, policy = await _validator(request, polled, today=today, year=the_year)
-    kept = found.kept
-    tag: str | None = None
-    if kept.serves(today, policy):
-        tag = make_etag(
-            "liability-ranking",
-            kept.generation,
-            kept.revision,
-            today,
-            scope,
-            county,
-            the_year,
-            found.policy_version,
-            flagged,
-            limit,
-            cursor,
-        )
+    app = request.app
+    found, policy = await _validator(app, polled, today=today, year=the_year, align=True)
+    page = (scope, county, flagged, limit, cursor)
+    tag = _tag(found, policy, today, the_year, page)
+    if tag is not None:
+
+        async def revalidate() -> str | None:
+            day = today_in(app.state.settings)
+            in_year = year or day.year
+            found, policy = await _validator(app, polled, today=day, year=in_year, align=False)
+            return _tag(found, policy, day, in_year, page)
+
+        polled.keep(caller, revalidate)
+    if tag is not None:
         if (unchanged := not_modified(if_none_match, tag)) is not None:
             return unchanged
         pages = _pages(request)

@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name="officers",
             title="Officers service",
             description="Loan officers: organisation, certification, grading, pay, liability.",
+            polled_routers=[api_liability_ranking.router],
             routers=[
                 api.router,
                 api_people.router,
@@ -94,7 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 api_runs.router,
                 api_records.router,
                 api_liability.router,
-                api_liability_ranking.router,
                 api_funds.router,
                 api_ledger.router,
                 api_lending.router,

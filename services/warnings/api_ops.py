@@ -13,6 +13,7 @@ from services.warnings import policies, queries, store, sweeps
 from services.warnings.deadlines import compute_deadlines
 from services.warnings.deps import (
     BranchDep,
+    ClockDep,
     DueSoonDep,
     HeadOfficeDep,
     NowDep,
@@ -50,7 +51,7 @@ OperatorDep = Annotated[Caller, Depends(allow(Role.HEAD_OFFICE, Role.RISK))]
 async def list_deadlines(
     reads: PolledReadDep,
     caller: ReaderDep,
-    now: NowDep,
+    clock: ClockDep,
     response: Response,
     org: Annotated[OrgPath | None, Query()] = None,
     due_before: Annotated[
@@ -64,7 +65,12 @@ async def list_deadlines(
     page without parameters; `next_cursor` pages on); ETag for polling."""
     before = _aware(due_before, "#query/due_before") if due_before is not None else None
     root = narrowest(caller, org)
-    tag = await queries.etag(reads, "deadlines", root, now, due_before, cursor, limit)
+    now = clock()
+
+    async def tag_at(at: datetime) -> str:
+        return await queries.etag(reads, "deadlines", root, at, due_before, cursor, limit)
+
+    tag = await reads.tag(caller, tag_at, now, clock)
     if (unchanged := not_modified(if_none_match, tag)) is not None:
         return unchanged
     async with reads.session() as session:
@@ -79,7 +85,7 @@ async def list_deadlines(
 async def list_escalations(
     reads: PolledReadDep,
     caller: ReaderDep,
-    now: NowDep,
+    clock: ClockDep,
     response: Response,
     org: Annotated[OrgPath | None, Query()] = None,
     cursor: Cursor = None,
@@ -89,7 +95,11 @@ async def list_escalations(
     """W4: the latest escalations of the subtree's open warnings, newest first (the dashboard
     reads them here instead of each warning's history); ETag for polling."""
     root = narrowest(caller, org)
-    tag = await queries.etag(reads, "escalations", root, now, cursor, limit)
+
+    async def tag_at(at: datetime) -> str:
+        return await queries.etag(reads, "escalations", root, at, cursor, limit)
+
+    tag = await reads.tag(caller, tag_at, clock(), clock)
     if (unchanged := not_modified(if_none_match, tag)) is not None:
         return unchanged
     async with reads.session() as session:
@@ -140,7 +150,7 @@ async def compute(
 async def summary(
     reads: PolledReadDep,
     caller: ReaderDep,
-    now: NowDep,
+    clock: ClockDep,
     soon: DueSoonDep,
     response: Response,
     org: Annotated[OrgPath | None, Query()] = None,
@@ -149,7 +159,12 @@ async def summary(
     """Dashboard tiles for the subtree: open by level and state, overdue, due soon, per branch
     (kept counts: the same cost at any size); ETag for polling."""
     root = narrowest(caller, org)
-    tag = await queries.summary_etag(reads, root, now, soon)
+    now = clock()
+
+    async def tag_at(at: datetime) -> str:
+        return await queries.summary_etag(reads, root, at, soon)
+
+    tag = await reads.tag(caller, tag_at, now, clock)
     if (unchanged := not_modified(if_none_match, tag)) is not None:
         return unchanged
     async with reads.session() as session:

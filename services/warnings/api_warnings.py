@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 
 from services.warnings import queries, workflow
 from services.warnings.deps import (
+    ClockDep,
     ManagerDep,
     NowDep,
     OutboxDep,
@@ -55,7 +57,7 @@ StateFilter = Literal[
 async def list_warnings(
     reads: PolledReadDep,
     caller: ReaderDep,
-    now: NowDep,
+    clock: ClockDep,
     response: Response,
     state: Annotated[StateFilter | None, Query()] = None,
     level: Annotated[Literal["yellow", "orange", "red"] | None, Query()] = None,
@@ -67,9 +69,13 @@ async def list_warnings(
 ) -> WarningPage | Response:
     """Warnings in the caller's subtree, newest first, cursor-paginated; ETag for polling."""
     f = queries.WarningFilter(org=narrowest(caller, org), state=state, level=level, overdue=overdue)
-    tag: str | None = None
+    now = clock()
     if queries.has_validator(f):
-        tag = await queries.etag(reads, "warnings", f.org, now, f, cursor, limit)
+
+        async def tag_at(at: datetime) -> str:
+            return await queries.etag(reads, "warnings", f.org, at, f, cursor, limit)
+
+        tag = await reads.tag(caller, tag_at, now, clock)
         if (unchanged := not_modified(if_none_match, tag)) is not None:
             return unchanged
         response.headers["ETag"] = tag

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -43,6 +44,12 @@ async def now(request: Request) -> datetime:
     return moment
 
 
+async def clock(request: Request) -> Callable[[], datetime]:
+    """The service clock itself: a polled read's kept validator reads it again on a repeat."""
+    read: Callable[[], datetime] = request.app.state.clock.now
+    return read
+
+
 async def tz(request: Request) -> ZoneInfo:
     zone: ZoneInfo = request.app.state.tz
     return zone
@@ -54,6 +61,7 @@ async def due_soon(request: Request) -> timedelta:
 
 
 NowDep = Annotated[datetime, Depends(now)]
+ClockDep = Annotated[Callable[[], datetime], Depends(clock)]
 TzDep = Annotated[ZoneInfo, Depends(tz)]
 DueSoonDep = Annotated[timedelta, Depends(due_soon)]
 

@@ -270,3 +270,30 @@ async def test_o23_issue13_ranking_etag_names_the_page_and_the_filter(
         assert kept.status_code == 304, params
         assert (await admin.get(PATH, params=params)).json() == other.json()  # the kept page
     assert len(tags) == 5
+
+
+async def test_o23_issue13_a_repeated_ranking_poll_is_revalidated_before_routing(
+    app: FastAPI, admin: httpx.AsyncClient
+) -> None:
+    """The repeat's 304 comes from the route's kept recipe (shared/etag.py); a ledger change
+    moving a balance, or a new policy version, still answers the new page by the route."""
+    await book(app, admin)
+    revalidator = app.state.revalidator
+    first = await admin.get(PATH, params={"limit": 2})
+    tag = first.headers["etag"]
+    hits = revalidator.hits
+    again = await admin.get(PATH, params={"limit": 2}, headers={"If-None-Match": tag})
+    assert (again.status_code, again.headers["etag"]) == (304, tag)
+    assert revalidator.hits == hits + 1
+    await intake(app, npl_loan("L-NEW", "OF-C", "7000.00", org=LS03))
+    moved = await admin.get(PATH, params={"limit": 2}, headers={"If-None-Match": tag})
+    assert moved.status_code == 200
+    assert moved.headers["etag"] != tag
+    tag = moved.headers["etag"]
+    assert (
+        await admin.get(PATH, params={"limit": 2}, headers={"If-None-Match": tag})
+    ).status_code == 304
+    await ok(admin.put("/v1/policies/liability/2026", json={"bottom_count": 1}), 200, 201)
+    policy = await admin.get(PATH, params={"limit": 2}, headers={"If-None-Match": tag})
+    assert policy.status_code == 200
+    assert revalidator.hits == hits + 2

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from services.warnings import tiles_store
+from shared.auth import CALLER_HEADER, Role, sign_caller
+from shared.config import DEV_INTERNAL_SECRET
 from tests.integration.warnings.conftest import START, Bank
 from tests.integration.warnings.test_tiles_recount import CONTENT as REPORT
 from tests.integration.warnings.test_tiles_recount import Mix
+from tests.support.auth import ADMIN, CallerAuth, caller
 
 POLLED = (
     ("/v1/summary", {}),
@@ -337,3 +341,47 @@ async def test_issue13_overdue_over_closed_warnings_has_no_etag(bank: Bank) -> N
         assert "ETag" not in response.headers
     kept = await bank.client.get("/v1/warnings", params={"overdue": "true", "state": "open"})
     assert "ETag" in kept.headers
+
+
+# -- a repeat revalidated before routing (shared/etag.py RevalidateMiddleware) --------------
+
+
+@pytest.mark.parametrize(("path", "params"), POLLED)
+async def test_issue13_a_repeated_poll_is_revalidated_before_routing(
+    bank: Bank, path: str, params: dict[str, Any]
+) -> None:
+    """The 304 of a repeat comes from the route's kept recipe (the revalidator counts it),
+    with the route named in the metrics; a change to the subtree still answers the new page
+    through the route; another caller, a stale signature or another query keep nothing."""
+    await book(bank, 4)
+    revalidator = bank.app.state.revalidator
+    first = await bank.client.get(path, params=params)
+    tag = first.headers["ETag"]
+    hits = revalidator.hits
+    again = await bank.client.get(path, params=params, headers={"If-None-Match": tag})
+    assert (again.status_code, again.headers["ETag"], again.content) == (304, tag, b"")
+    assert revalidator.hits == hits + 1
+    assert f'route="{path}",status="304"' in (await bank.client.get("/metrics")).text
+    # another caller (a sub-branch) has a recipe of its own, after a first answer of its own
+    sub = CallerAuth(caller(Role.SUB_BRANCH, org="HO/GZ/LS03", subject="ls03"))
+    theirs = await bank.client.get(path, params=params, headers={"If-None-Match": tag}, auth=sub)
+    assert theirs.status_code == 200
+    assert revalidator.hits == hits + 1
+    # a stale signature is refused by the route, not answered from the recipe
+    old = sign_caller(ADMIN, secret=DEV_INTERNAL_SECRET, now=time.time() - 3600)
+    stale = await bank.client.get(
+        path, params=params, headers={"If-None-Match": tag, CALLER_HEADER: old}, auth=None
+    )
+    assert stale.status_code == 401
+    # a change to the subtree: the recipe's tag no longer matches, the route answers 200
+    await bank.post(bank.event("loan.classified", {"five_class": "doubtful"}, loan_id="L0"))
+    changed = await bank.client.get(path, params=params, headers={"If-None-Match": tag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != tag
+    assert revalidator.hits == hits + 1
+    # time moving is read by the recipe too (the clock, not the first answer's instant)
+    bank.at(START + timedelta(days=30))  # every pending report overdue
+    later = await bank.client.get(
+        path, params=params, headers={"If-None-Match": changed.headers["ETag"]}
+    )
+    assert later.status_code == 200
