@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request, Response
 from sqlalchemy import Executable, Row
@@ -45,6 +45,7 @@ S = TypeVar("S", bound=str | None)
 Recipe = Callable[[], Awaitable[str | None]]
 """The current ETag of one polled answer (None: none now, the route decides)."""
 Key = tuple[str, bytes, Caller]  # (path, query string, verified caller)
+REVALIDATED = "revalidated_etag"  # request state: (caller, the tag the middleware just read)
 RECIPES_KEPT = 4096  # about 100 dashboards x 4 polled reads x their pages, many times over
 
 
@@ -150,7 +151,11 @@ class RevalidateMiddleware:
         except Exception:  # the route meets the same failure and answers it (503, ...)
             log.debug("revalidation failed; the route answers", exc_info=True)
             return False
-        if tag is None or not matches(wanted, tag):
+        if tag is None:
+            return False
+        if not matches(wanted, tag):
+            # Changed: the route builds the page, after this tag (so never older than it).
+            scope.setdefault("state", {})[REVALIDATED] = (caller, tag)
             return False
         if route is not None:
             scope["route"] = route  # metrics and the access log name the route
@@ -171,6 +176,7 @@ class PolledRead:
     revalidator: Revalidator | None = None
     key: tuple[str, bytes] = ("", b"")  # the request's path and query string
     route: BaseRoute | None = None
+    revalidated: tuple[Caller, str] | None = None  # read by the middleware for this request
 
     async def tag(
         self,
@@ -180,8 +186,15 @@ class PolledRead:
         clock: Callable[[], T],
     ) -> S:
         """The answer's ETag at the route's instant `at`; kept as `tag_at(clock())` for this
-        path, query string and caller, so that a repeat is revalidated before routing."""
-        tag = await tag_at(at)
+        path, query string and caller, so that a repeat is revalidated before routing. Where
+        the middleware has just read it (a repeat whose answer changed), that tag: read by
+        the same recipe a moment before `at`, so the page built after it is never older than
+        it (a tag older than its page can only cost a 200 more, never a wrong 304), and the
+        validator is not read twice."""
+        if self.revalidated is not None and self.revalidated[0] == caller:
+            tag = cast(S, self.revalidated[1])
+        else:
+            tag = await tag_at(at)
         if tag is not None:
 
             async def recipe() -> str | None:
@@ -215,9 +228,12 @@ async def get_polled_read(request: Request) -> PolledRead:
     state, scope = request.app.state, request.scope
     revalidator = getattr(state, "revalidator", None)
     key, route = (scope["path"], scope["query_string"]), scope.get("route")
+    revalidated = scope.get("state", {}).get(REVALIDATED)
     if hasattr(state, "read_sessionmaker") and hasattr(state, "read_engine"):
-        return PolledRead(state.read_engine, state.read_sessionmaker, revalidator, key, route)
-    return PolledRead(state.engine, state.sessionmaker, revalidator, key, route)
+        engine, sessions = state.read_engine, state.read_sessionmaker
+    else:
+        engine, sessions = state.engine, state.sessionmaker
+    return PolledRead(engine, sessions, revalidator, key, route, revalidated)
 
 
 # async: FastAPI runs a plain `def` dependency in a worker thread (a tenth of a 304's cost).

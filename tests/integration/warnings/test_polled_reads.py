@@ -12,6 +12,7 @@ import pytest
 from services.warnings import tiles_store
 from shared.auth import CALLER_HEADER, Role, sign_caller
 from shared.config import DEV_INTERNAL_SECRET
+from shared.etag import PolledRead
 from tests.integration.warnings.conftest import START, Bank
 from tests.integration.warnings.test_tiles_recount import CONTENT as REPORT
 from tests.integration.warnings.test_tiles_recount import Mix
@@ -348,7 +349,7 @@ async def test_issue13_overdue_over_closed_warnings_has_no_etag(bank: Bank) -> N
 
 @pytest.mark.parametrize(("path", "params"), POLLED)
 async def test_issue13_a_repeated_poll_is_revalidated_before_routing(
-    bank: Bank, path: str, params: dict[str, Any]
+    bank: Bank, path: str, params: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The 304 of a repeat comes from the route's kept recipe (the revalidator counts it),
     with the route named in the metrics; a change to the subtree still answers the new page
@@ -374,11 +375,23 @@ async def test_issue13_a_repeated_poll_is_revalidated_before_routing(
     )
     assert stale.status_code == 401
     # a change to the subtree: the recipe's tag no longer matches, the route answers 200
+    # with the tag the middleware read (the validator read once, not again by the route)
     await bank.post(bank.event("loan.classified", {"five_class": "doubtful"}, loan_id="L0"))
+    reads: list[object] = []
+    validator = PolledRead.validator
+
+    async def counted(self: PolledRead, *args: Any) -> Any:
+        reads.append(args)
+        return await validator(self, *args)
+
+    monkeypatch.setattr(PolledRead, "validator", counted)
     changed = await bank.client.get(path, params=params, headers={"If-None-Match": tag})
     assert changed.status_code == 200
     assert changed.headers["ETag"] != tag
     assert revalidator.hits == hits + 1
+    assert len(reads) == 1
+    fresh = await bank.client.get(path, params=params)
+    assert fresh.headers["ETag"] == changed.headers["ETag"]
     # time moving is read by the recipe too (the clock, not the first answer's instant)
     bank.at(START + timedelta(days=30))  # every pending report overdue
     later = await bank.client.get(
