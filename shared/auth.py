@@ -161,6 +161,19 @@ def allow(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
     return check
 
 
+#: Every staff role (not event producers): who may read the services' records (G3).
+READERS = (
+    Role.OFFICER,
+    Role.SUB_BRANCH,
+    Role.BRANCH,
+    Role.HEAD_OFFICE,
+    Role.RISK,
+    Role.COMMITTEE,
+    Role.VIEWER,
+)
+ReaderDep = Annotated[Caller, Depends(allow(*READERS))]
+
+
 def narrowest(caller: Caller, requested: str | None) -> str:
     """The subtree a listing covers: the requested node within the caller's subtree, else the
     caller's own node (G4). A node outside the caller's subtree lists nothing of it."""

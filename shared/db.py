@@ -13,8 +13,17 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
-from sqlalchemy import BigInteger, DateTime, MetaData, TypeDecorator, bindparam, event, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    MetaData,
+    TypeDecorator,
+    bindparam,
+    event,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -58,6 +67,10 @@ class UtcDateTime(TypeDecorator[datetime]):
 def new_metadata() -> MetaData:
     """A MetaData with the project's constraint naming convention (one per service)."""
     return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# A JSON document column: JSONB on PostgreSQL, JSON text on SQLite.
+JsonDoc = JSON().with_variant(JSONB(), "postgresql")
 
 
 class ServiceBase(DeclarativeBase):

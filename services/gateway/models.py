@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import ServiceBase, UtcDateTime, new_metadata
-
-JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+from shared.db import JsonDoc, ServiceBase, UtcDateTime, new_metadata
 
 
 class Base(ServiceBase):

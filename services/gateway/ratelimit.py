@@ -63,14 +63,6 @@ def parse_policy(document: Any) -> RateLimitPolicy:
         raise invalid_from_pydantic(exc, rule="G5", drop=("[key]",)) from None
 
 
-def parse_limit(document: Any, *, pointer: str) -> Limit:
-    """Validate a credential's own limit; a 422 names each bad field (G5)."""
-    try:
-        return Limit.model_validate(document)
-    except ValidationError as exc:
-        raise invalid_from_pydantic(exc, rule="G5", prefix=pointer) from None
-
-
 def limit_for(policy: RateLimitPolicy, roles: Iterable[Role], own: Limit | None = None) -> Limit:
     """G5: the credential's own limit, else the most generous of its roles', else default."""
     if own is not None:

@@ -152,12 +152,6 @@ def batch_consistency(stack: ArrayLike) -> BatchConsistency:
     return BatchConsistency(weights=w, lambda_max=lam, ci=ci, ri=ri, cr=ci / ri)
 
 
-def principal_eigen(matrix: ArrayLike) -> tuple[FloatArray, float]:
-    """Principal eigenvector (sum 1) and lambda_max of one positive matrix (S3)."""
-    w, lam = batch_principal_eigen(np.asarray(matrix, dtype=np.float64)[None])
-    return w[0], float(lam[0])
-
-
 def consistency(matrix: ArrayLike, *, threshold: float = DEFAULT_CR_THRESHOLD) -> ConsistencyReport:
     """S3 weights and S4 lambda_max, CI, RI, CR and worst judgment of one crisp matrix."""
     a = np.ascontiguousarray(matrix, dtype=np.float64)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from services.scoring import service, store
 from services.scoring.ahp import AhpError
-from services.scoring.deps import ModellerDep, ModelsDep, ReaderDep
+from services.scoring.deps import ModellerDep, ModelsDep
 from services.scoring.schemas import (
     AhpWeightsRead,
     AhpWeightsRequest,
@@ -17,6 +17,7 @@ from services.scoring.schemas import (
     ModelSummary,
     RatingBody,
 )
+from shared.auth import ReaderDep
 from shared.db import SessionDep
 from shared.errors import InvalidInput
 from shared.events import Id

@@ -13,22 +13,12 @@ from shared.auth import Caller, Role, allow
 from shared.clock import Clock
 from shared.outbox import Outbox
 
-#: Reading, evaluating and the AHP calculator: every staff role (not event producers).
-READERS = (
-    Role.OFFICER,
-    Role.SUB_BRANCH,
-    Role.BRANCH,
-    Role.HEAD_OFFICE,
-    Role.RISK,
-    Role.COMMITTEE,
-    Role.VIEWER,
-)
+#: Reading, evaluating and the AHP calculator: every staff role (`shared.auth.READERS`).
 #: Storing ratings: the lending line and risk management.
 RATERS = (Role.OFFICER, Role.SUB_BRANCH, Role.BRANCH, Role.HEAD_OFFICE, Role.RISK)
 #: Publishing rating models: risk management and head office.
 MODELLERS = (Role.RISK, Role.HEAD_OFFICE)
 
-ReaderDep = Annotated[Caller, Depends(allow(*READERS))]
 RaterDep = Annotated[Caller, Depends(allow(*RATERS))]
 ModellerDep = Annotated[Caller, Depends(allow(*MODELLERS))]
 

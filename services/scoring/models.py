@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     Double,
     ForeignKey,
@@ -15,14 +14,11 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import ServiceBase, UtcDateTime, new_metadata
+from shared.db import JsonDoc, ServiceBase, UtcDateTime, new_metadata
 from shared.idempotency import IdempotencyKeyMixin
 from shared.outbox import OutboxEventMixin
-
-JsonDoc = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Base(ServiceBase):

@@ -11,7 +11,7 @@ from sqlalchemy import Table
 
 from services.scoring import ratings, store
 from services.scoring.batch import paused_gc
-from services.scoring.deps import ClockDep, ModelsDep, OutboxDep, RaterDep, ReaderDep, SettingsDep
+from services.scoring.deps import ClockDep, ModelsDep, OutboxDep, RaterDep, SettingsDep
 from services.scoring.models import IdempotencyKey
 from services.scoring.schemas import (
     BatchRead,
@@ -22,6 +22,7 @@ from services.scoring.schemas import (
 )
 from services.scoring.service import load_model
 from shared.app import get_read_sessionmaker
+from shared.auth import ReaderDep
 from shared.db import SessionDep
 from shared.errors import InvalidInput
 from shared.events import Id

@@ -10,7 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from services.warnings import store
 from services.warnings.schemas import EventRecordRead, EventsAccepted
 from shared.app import SinkDep
-from shared.auth import Caller, Forbidden, Role, allow
+from shared.auth import Caller, Forbidden, ReaderDep, Role, allow
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound, invalid_from_pydantic
 from shared.events import INCOMING_TYPES, EventId, IncomingEvent, incoming_adapter
@@ -18,16 +18,6 @@ from shared.transport import KafkaSink
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
-READERS = (
-    Role.OFFICER,
-    Role.SUB_BRANCH,
-    Role.BRANCH,
-    Role.HEAD_OFFICE,
-    Role.RISK,
-    Role.COMMITTEE,
-    Role.VIEWER,
-)
-ReaderDep = Annotated[Caller, Depends(allow(*READERS))]
 
 _batch_adapter: TypeAdapter[list[IncomingEvent]] = TypeAdapter(list[IncomingEvent])
 

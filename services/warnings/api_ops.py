@@ -17,7 +17,6 @@ from services.warnings.deps import (
     DueSoonDep,
     HeadOfficeDep,
     NowDep,
-    ReaderDep,
     TzDep,
 )
 from services.warnings.models import CheckTask, Notice, NoticeRecipient
@@ -35,7 +34,7 @@ from services.warnings.schemas import (
     SweepResult,
 )
 from services.warnings.vocabulary import RuleInputError, WarningKind
-from shared.auth import Caller, Role, allow, narrowest
+from shared.auth import Caller, ReaderDep, Role, allow, narrowest
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
 from shared.etag import PolledReadDep, not_modified

@@ -13,7 +13,6 @@ from services.warnings.deps import (
     ManagerDep,
     NowDep,
     OutboxDep,
-    ReaderDep,
     ReporterDep,
     ResolverDep,
     TzDep,
@@ -34,7 +33,7 @@ from services.warnings.schemas import (
     WarningPage,
     WarningRead,
 )
-from shared.auth import Caller, Forbidden, Role, narrowest
+from shared.auth import Caller, Forbidden, ReaderDep, Role, narrowest
 from shared.db import SessionDep
 from shared.etag import PolledReadDep, not_modified
 from shared.org import OrgPath

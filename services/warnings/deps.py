@@ -11,21 +11,11 @@ from fastapi import Depends, Path, Request
 
 from services.warnings.models import EarlyWarning
 from services.warnings.service import lock_warning
-from shared.auth import Caller, Role, allow
+from shared.auth import Caller, ReaderDep, Role, allow
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.outbox import Outbox
 
-READERS = (
-    Role.OFFICER,
-    Role.SUB_BRANCH,
-    Role.BRANCH,
-    Role.HEAD_OFFICE,
-    Role.RISK,
-    Role.COMMITTEE,
-    Role.VIEWER,
-)
-ReaderDep = Annotated[Caller, Depends(allow(*READERS))]
 ReporterDep = Annotated[
     Caller,
     Depends(allow(Role.OFFICER, Role.SUB_BRANCH, Role.BRANCH, Role.HEAD_OFFICE, Role.RISK)),

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     ColumnElement,
     Date,
@@ -23,17 +22,15 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
 
-from shared.db import ServiceBase, UtcDateTime, new_metadata
+from shared.db import JsonDoc, ServiceBase, UtcDateTime, new_metadata
 from shared.inbox import ProcessedEventMixin
 from shared.org import depth
 from shared.outbox import OutboxEventMixin
 
-JsonDoc = JSON().with_variant(JSONB(), "postgresql")
 Money = Numeric(18, 2)
 
 OPEN_STATES_SQL = "state NOT IN ('resolved', 'written_off')"

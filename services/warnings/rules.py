@@ -221,14 +221,6 @@ class WarningAction(Enum):
     WRITE_OFF = "write_off"
 
 
-class ResolutionReason(Enum):
-    """W10: why a warning was resolved."""
-
-    REPAID = "repaid"
-    RESTRUCTURED = "restructured"
-    RISK_CLEARED = "risk_cleared"
-
-
 CLOSED_STATES = frozenset({WarningState.RESOLVED, WarningState.WRITTEN_OFF})
 
 

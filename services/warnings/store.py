@@ -362,16 +362,6 @@ async def update_loans(session: AsyncSession, loans: Collection[LoanRow]) -> Non
     await session.execute(stmt, rows)
 
 
-async def open_warnings_for(session: AsyncSession, subjects: Collection[str]) -> list[EarlyWarning]:
-    """Open warnings about any of the loans or borrowers in `subjects`."""
-    if not subjects:
-        return []
-    stmt = select(EarlyWarning).where(
-        EarlyWarning.subject.in_(subjects), EarlyWarning.state.not_in(CLOSED)
-    )
-    return list(await session.scalars(stmt))
-
-
 async def group_members(
     session: AsyncSession, borrowers: Collection[str], group_ids: Collection[str]
 ) -> dict[str, set[str]]:
