@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -243,88 +242,6 @@ def _pre_maturity_deadline(
     return fallback if _instant(deadline) < _instant(start) else deadline
 
 
-# -- overdue marking (W13) ----------------------------------------------------------------------
-
-
-class ReportStep(Enum):
-    """The two reporting steps with deadlines (W5-W8)."""
-
-    BRANCH = "branch"
-    HEAD_OFFICE = "head_office"
-
-
-class DeadlineStatus(Enum):
-    """W13 status of one reporting step, for lists and dashboards."""
-
-    NOT_REQUIRED = "not_required"
-    PENDING = "pending"
-    DUE_SOON = "due_soon"
-    OVERDUE = "overdue"
-    MET = "met"
-    MET_LATE = "met_late"
-
-
-def is_overdue(deadline: datetime | None, done_at: datetime | None, now: datetime) -> bool:
-    """W13: done after the deadline (late forever), or not done and the deadline has passed."""
-    if deadline is None:
-        return False
-    _aware(deadline, "deadline", "W13")
-    moment = _aware(now, "now", "W13") if done_at is None else _aware(done_at, "done_at", "W13")
-    return _instant(moment) > _instant(deadline)
-
-
-def deadline_status(
-    deadline: datetime | None,
-    done_at: datetime | None,
-    now: datetime,
-    *,
-    soon: timedelta = ONE_DAY,
-) -> DeadlineStatus:
-    """W13: status of one step; due soon when not done and the deadline is within `soon`."""
-    if deadline is None:
-        return DeadlineStatus.NOT_REQUIRED
-    late = is_overdue(deadline, done_at, now)
-    if done_at is not None:
-        return DeadlineStatus.MET_LATE if late else DeadlineStatus.MET
-    if late:
-        return DeadlineStatus.OVERDUE
-    if _instant(deadline) - _instant(now) <= soon:
-        return DeadlineStatus.DUE_SOON
-    return DeadlineStatus.PENDING
-
-
-@dataclass(frozen=True)
-class MissedDeadline:
-    """W13: a step reported late (`done_at` set) or not reported and past its deadline."""
-
-    step: ReportStep
-    deadline: datetime
-    done_at: datetime | None
-
-
-def missed_deadlines(
-    deadlines: Deadlines,
-    *,
-    branch_reported_at: datetime | None,
-    head_office_reported_at: datetime | None,
-    now: datetime,
-) -> tuple[MissedDeadline, ...]:
-    """W13: the missed steps of one warning, branch first.
-
-    Pass the deadlines as last recomputed: once the branch reports, the head-office deadline
-    counts from that report (W7), so recompute it with `branch_reported_at` first.
-    """
-    steps = (
-        (ReportStep.BRANCH, deadlines.branch_deadline, branch_reported_at),
-        (ReportStep.HEAD_OFFICE, deadlines.head_office_deadline, head_office_reported_at),
-    )
-    return tuple(
-        MissedDeadline(step, deadline, done_at)
-        for step, deadline, done_at in steps
-        if deadline is not None and is_overdue(deadline, done_at, now)
-    )
-
-
 # -- monthly progress updates (W11, W14c) -------------------------------------------------------
 
 
@@ -344,43 +261,6 @@ class YearMonth:
     def next(self) -> YearMonth:
         """The following month."""
         return YearMonth(self.year + self.month // 12, self.month % 12 + 1)
-
-
-def missed_monthly_updates(
-    raised_at: datetime,
-    update_times: Iterable[datetime],
-    now: datetime,
-    *,
-    tz: ZoneInfo = DEFAULT_BANK_TZ,
-) -> tuple[YearMonth, ...]:
-    """W11/W14c: months that needed a written progress update and have none, oldest first.
-
-    An update is due in every month after the month the warning was raised (the raise report
-    covers its own month), up to and including the month of `now`; the current month is listed
-    while its update is still missing. Call it for open warnings only.
-    """
-    done = {YearMonth.of(t, tz, name="update_times") for t in update_times}
-    month = YearMonth.of(raised_at, tz, name="raised_at").next()
-    current = YearMonth.of(now, tz, name="now")
-    missed = []
-    while month <= current:
-        if month not in done:
-            missed.append(month)
-        month = month.next()
-    return tuple(missed)
-
-
-def monthly_update_missing(
-    raised_at: datetime,
-    update_times: Iterable[datetime],
-    now: datetime,
-    *,
-    tz: ZoneInfo = DEFAULT_BANK_TZ,
-) -> bool:
-    """W11/W14c: True when this month's update is due and not written yet (never in the month
-    the warning was raised)."""
-    current = YearMonth.of(now, tz, name="now")
-    return current in missed_monthly_updates(raised_at, update_times, now, tz=tz)
 
 
 # -- pre-maturity check sweep (W14a) ------------------------------------------------------------

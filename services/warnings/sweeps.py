@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -155,9 +155,9 @@ async def _flag_missing_updates(session: AsyncSession, now: datetime, tz: ZoneIn
         for r in changed.all():
             after = tiles_store.tile_row(r)
             tiles_store.note(session, replace(after, updates_missing=not value), after)
-    return len(
-        list(await session.scalars(select(EarlyWarning.id).where(EarlyWarning.updates_missing)))
-    )
+    # Counted in the database (at 1M loans the flagged ids were 200,000 rows sent to Python).
+    stmt = select(func.count()).select_from(EarlyWarning).where(EarlyWarning.updates_missing)
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def sweep(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -333,3 +333,49 @@ async def test_w15_notice_is_acknowledged_by_each_branch(bank: Bank) -> None:
         ("HO/GZ", True),
         ("HO/SZ", False),
     ]
+
+
+def _sh(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=SH)  # type: ignore[misc]
+
+
+def _utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("raised", "updates", "now", "missing"),
+    [
+        (_sh(2026, 1, 15), [], _sh(2026, 1, 31, 23, 59, 59), False),  # raised this month
+        (_sh(2026, 1, 15), [], _sh(2026, 2, 1), True),
+        (_sh(2026, 1, 15), [_sh(2026, 2, 10)], _sh(2026, 2, 20), False),
+        (
+            _sh(2026, 1, 15),
+            [_sh(2026, 1, 20)],
+            _sh(2026, 2, 5),
+            True,
+        ),  # January's is not February's
+        (_utc(2026, 1, 31, 16, 30), [], _sh(2026, 2, 20), False),  # raised on 1 February, local
+        (_sh(2026, 1, 10), [_utc(2026, 2, 28, 16, 30)], _sh(2026, 3, 5), False),  # March's, local
+    ],
+)
+async def test_w11_w14c_the_sweep_flags_a_missing_monthly_update_by_the_bank_calendar(
+    bank: Bank, raised: datetime, updates: list[datetime], now: datetime, missing: bool
+) -> None:
+    """W11/W14c: an update is due in every month after the month the warning was raised, by
+    the bank's calendar (Asia/Shanghai); the sweep flags an open warning without this month's."""
+    bank.at(raised)
+    since = (raised.astimezone(SH) - timedelta(days=10)).date().isoformat()
+    await bank.post(bank.disbursed("L1", "B1", "2000000", "2027-06-30", at=raised))
+    await bank.post(
+        bank.event("interest.arrears", {"amount": "10", "since": since}, loan_id="L1", at=raised)
+    )
+    w = await bank.one()
+    for moment in updates:
+        bank.at(moment)
+        posted = await bank.client.post(f"/v1/warnings/{w['id']}/updates", json={"text": "talks"})
+        assert posted.status_code == 200, posted.text
+    bank.at(now)
+    swept = (await bank.client.post("/v1/sweeps/run")).json()
+    assert swept["updates_missing"] == int(missing)
+    assert (await bank.client.get(f"/v1/warnings/{w['id']}")).json()["updates_missing"] is missing

@@ -14,17 +14,9 @@ from hypothesis import strategies as st
 from services.warnings.deadlines import (
     DeadlinePolicy,
     Deadlines,
-    DeadlineStatus,
     LoanMaturity,
-    MissedDeadline,
-    ReportStep,
     YearMonth,
     compute_deadlines,
-    deadline_status,
-    is_overdue,
-    missed_deadlines,
-    missed_monthly_updates,
-    monthly_update_missing,
     pre_maturity_check_tasks,
 )
 from services.warnings.vocabulary import MANAGEMENT_KINDS, RuleInputError, WarningKind
@@ -387,133 +379,13 @@ def test_w5_larger_amounts_never_get_later_deadlines_above_the_threshold(
     assert large - floor <= timedelta(hours=24)
 
 
-# -- W13 overdue marking ------------------------------------------------------------------------
-
-DUE = sh(2025, 3, 3, 10)
-
-
-@pytest.mark.parametrize(
-    ("done_at", "now", "overdue"),
-    [
-        (None, sh(2025, 3, 3, 9, 59, 59), False),
-        (None, sh(2025, 3, 3, 10), False),
-        (None, datetime(2025, 3, 3, 10, 0, 0, 999_999, tzinfo=SH), False),  # same second
-        (None, sh(2025, 3, 3, 10, 0, 1), True),
-        (sh(2025, 3, 2, 18), sh(2025, 6, 1), False),
-        (datetime(2025, 3, 3, 10, 0, 0, 999_999, tzinfo=SH), sh(2025, 6, 1), False),
-        (sh(2025, 3, 3, 10, 0, 1), sh(2025, 3, 3, 10, 0, 1), True),
-        (sh(2025, 3, 4, 9), sh(2026, 1, 1), True),  # a late report stays late
-        (utc(2025, 3, 3, 2), sh(2025, 6, 1), False),  # 10:00 in Shanghai
-    ],
-)
-def test_w13_is_overdue(done_at: datetime | None, now: datetime, overdue: bool) -> None:
-    assert is_overdue(DUE, done_at, now) is overdue
-
-
-def test_w13_no_deadline_is_never_overdue() -> None:
-    assert is_overdue(None, None, sh(2030, 1, 1)) is False
-
-
-def test_w13_naive_times_are_input_errors() -> None:
-    with pytest.raises(RuleInputError) as err:
-        is_overdue(DUE, datetime(2025, 3, 3), sh(2025, 3, 4))
-    assert (err.value.field, err.value.rule) == ("done_at", "W13")
-
-
-@pytest.mark.parametrize(
-    ("deadline", "done_at", "now", "status"),
-    [
-        (None, None, sh(2025, 3, 1), DeadlineStatus.NOT_REQUIRED),
-        (DUE, None, sh(2025, 3, 1, 10), DeadlineStatus.PENDING),
-        (DUE, None, sh(2025, 3, 2, 10), DeadlineStatus.DUE_SOON),
-        (DUE, None, sh(2025, 3, 3, 10, 0, 1), DeadlineStatus.OVERDUE),
-        (DUE, sh(2025, 3, 3, 9), sh(2025, 3, 9), DeadlineStatus.MET),
-        (DUE, sh(2025, 3, 3, 11), sh(2025, 3, 9), DeadlineStatus.MET_LATE),
-    ],
-)
-def test_w13_deadline_status(
-    deadline: datetime | None, done_at: datetime | None, now: datetime, status: DeadlineStatus
-) -> None:
-    assert deadline_status(deadline, done_at, now) is status
-
-
-def test_w13_missed_deadlines_lists_late_and_open_steps() -> None:
-    deadlines = Deadlines(sh(2025, 3, 3, 10), True, sh(2025, 3, 5, 10))
-    late_branch = sh(2025, 3, 3, 12)
-    missed = missed_deadlines(
-        deadlines, branch_reported_at=late_branch, head_office_reported_at=None, now=sh(2025, 3, 6)
-    )
-    assert missed == (
-        MissedDeadline(ReportStep.BRANCH, sh(2025, 3, 3, 10), late_branch),
-        MissedDeadline(ReportStep.HEAD_OFFICE, sh(2025, 3, 5, 10), None),
-    )
-    on_time = missed_deadlines(
-        deadlines,
-        branch_reported_at=sh(2025, 3, 2),
-        head_office_reported_at=sh(2025, 3, 4),
-        now=sh(2026, 1, 1),
-    )
-    assert on_time == ()
-    management = Deadlines(None, True, sh(2025, 3, 2, 10))
-    assert missed_deadlines(
-        management, branch_reported_at=None, head_office_reported_at=None, now=sh(2025, 3, 3)
-    ) == (MissedDeadline(ReportStep.HEAD_OFFICE, sh(2025, 3, 2, 10), None),)
-
-
-@quiet
-@given(
-    deadline=moments,
-    now=moments,
-    later=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=900)),
-)
-def test_w13_overdue_stays_overdue(deadline: datetime, now: datetime, later: timedelta) -> None:
-    if is_overdue(deadline, None, now):
-        assert is_overdue(deadline, None, now + later)
-        assert is_overdue(deadline, now, now + later)
-
-
 # -- W11/W14c monthly updates -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("raised", "updates", "now", "missing", "missed"),
-    [
-        (sh(2025, 1, 15), [], sh(2025, 1, 31, 23, 59, 59), False, []),  # raised this month
-        (sh(2025, 1, 15), [], sh(2025, 2, 1), True, [(2025, 2)]),
-        (sh(2025, 1, 15), [sh(2025, 2, 10)], sh(2025, 2, 20), False, []),
-        (sh(2025, 1, 15), [sh(2025, 1, 20)], sh(2025, 2, 5), True, [(2025, 2)]),
-        (utc(2025, 1, 31, 16, 30), [], sh(2025, 2, 20), False, []),  # raised Feb 1 local
-        (sh(2025, 1, 10), [utc(2025, 2, 28, 16, 30)], sh(2025, 3, 5), False, [(2025, 2)]),
-        (
-            sh(2025, 11, 5),
-            [sh(2025, 12, 3)],
-            sh(2026, 2, 10),
-            True,
-            [(2026, 1), (2026, 2)],
-        ),
-    ],
-)
-def test_w11_w14c_monthly_update(
-    raised: datetime,
-    updates: list[datetime],
-    now: datetime,
-    missing: bool,
-    missed: list[tuple[int, int]],
-) -> None:
-    assert monthly_update_missing(raised, updates, now) is missing
-    assert missed_monthly_updates(raised, updates, now) == tuple(YearMonth(*m) for m in missed)
 
 
 def test_w11_year_month_rolls_over() -> None:
     assert YearMonth(2025, 12).next() == YearMonth(2026, 1)
     assert YearMonth(2025, 1).next() == YearMonth(2025, 2)
     assert YearMonth.of(utc(2025, 12, 31, 16), SH) == YearMonth(2026, 1)
-
-
-def test_w11_naive_raised_at_is_an_input_error() -> None:
-    with pytest.raises(RuleInputError) as err:
-        monthly_update_missing(datetime(2025, 1, 1), [], sh(2025, 3, 1))
-    assert (err.value.field, err.value.rule) == ("raised_at", "W11")
 
 
 # -- W14a pre-maturity check sweep --------------------------------------------------------------
