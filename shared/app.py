@@ -58,35 +58,16 @@ class ServiceSpec:
     body_limits: Mapping[str, int] = field(default_factory=dict)
 
 
-def build_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
-    """Assemble a service app; state (engine, sessions, sink) is built in the lifespan."""
+def _lifespan(settings: BaseServiceSettings, spec: ServiceSpec) -> ExtraLifespan:
+    """The app's lifespan: its database engines and its event sink, then the service's own."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, spec.name)
-        engine: AsyncEngine | None = None
-        read_engine: AsyncEngine | None = None
-        producer = None
-        if spec.uses_database:
-            engine = make_engine(settings.resolved_database_url())
-            app.state.engine = engine
-            app.state.sessionmaker = make_sessionmaker(engine)
-            read_engine = make_read_engine(engine)
-            app.state.read_engine = read_engine
-            app.state.read_sessionmaker = make_read_sessionmaker(read_engine)
-            await fill_read_pool(read_engine)
-        if settings.kafka_bootstrap_servers:
-            producer = make_producer(
-                settings.kafka_bootstrap_servers, settings.kafka_client_id or spec.name
-            )
-            await producer.start()
-            app.state.producer = producer
-            app.state.sink = KafkaSink(
-                producer, settings.kafka_topic_prefix, timeout_s=settings.kafka_publish_timeout_s
-            )
-        else:
-            app.state.producer = None
-            app.state.sink = EmbeddedSink(spec.embedded_handler)
+        engines = _open_engines(app, settings) if spec.uses_database else ()
+        if engines:
+            await fill_read_pool(engines[1])
+        producer = await _open_sink(app, settings, spec)
         try:
             if spec.extra_lifespan is not None:
                 async with spec.extra_lifespan(app):
@@ -98,12 +79,47 @@ def build_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
         finally:
             if producer is not None:
                 await producer.stop()
-            if read_engine is not None and engine is not None:
+            if engines:
+                engine, read_engine = engines
                 if read_engine.sync_engine is not engine.sync_engine:
                     await read_engine.dispose()
-            if engine is not None:
                 await engine.dispose()
 
+    return lifespan
+
+
+def _open_engines(app: FastAPI, settings: BaseServiceSettings) -> tuple[AsyncEngine, AsyncEngine]:
+    """The writer engine and the read engine (and their sessions) on `app.state`."""
+    engine = make_engine(settings.resolved_database_url())
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    read_engine = make_read_engine(engine)
+    app.state.read_engine = read_engine
+    app.state.read_sessionmaker = make_read_sessionmaker(read_engine)
+    return engine, read_engine
+
+
+async def _open_sink(app: FastAPI, settings: BaseServiceSettings, spec: ServiceSpec) -> Any:
+    """The event sink on `app.state`: Kafka where configured (its started producer is
+    returned, to stop), else the embedded in-process handler (None)."""
+    if not settings.kafka_bootstrap_servers:
+        app.state.producer = None
+        app.state.sink = EmbeddedSink(spec.embedded_handler)
+        return None
+    producer = make_producer(
+        settings.kafka_bootstrap_servers, settings.kafka_client_id or spec.name
+    )
+    await producer.start()
+    app.state.producer = producer
+    app.state.sink = KafkaSink(
+        producer, settings.kafka_topic_prefix, timeout_s=settings.kafka_publish_timeout_s
+    )
+    return producer
+
+
+def build_app(settings: BaseServiceSettings, spec: ServiceSpec) -> FastAPI:
+    """Assemble a service app; state (engine, sessions, sink) is built in the lifespan."""
+    lifespan = _lifespan(settings, spec)
     app = FastAPI(
         title=spec.title,
         description=spec.description,

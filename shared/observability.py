@@ -133,30 +133,9 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        bulk = scope["path"] in self.body_limits
         limit = self.body_limits.get(scope["path"], self.max_body_bytes)
         try:
-            declared = _header(scope, "content-length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                await _send_problem(send_with_id, 413, "Payload too large", _too_large(limit))
-                return
-            refused = url_errors(scope)
-            if refused:
-                detail = refused[0]["detail"]
-                await _send_problem(send_with_id, 422, "Invalid input", detail, errors=refused)
-                return
-            if bulk:
-                # A bulk route streams its own (large) body and parses it itself.
-                await self.app(scope, _limited(receive, limit), send_with_id)
-                return
-            body, ended = await read_body(receive, limit)
-            invalid = json_errors(body) if body and is_json(scope) else []
-            if invalid:
-                await _send_problem(
-                    send_with_id, 422, "Invalid input", invalid[0]["detail"], errors=invalid
-                )
-                return
-            await self.app(scope, replay(body, receive, ended), send_with_id)
+            await self._checked(scope, receive, send_with_id, limit)
         except BodyTooLarge:
             if "started" not in status:
                 await _send_problem(send_with_id, 413, "Payload too large", _too_large(limit))
@@ -171,24 +150,48 @@ class RequestContextMiddleware:
                     f"Unexpected error; quote request id {rid}.",
                 )
         finally:
-            elapsed = time.perf_counter() - started
-            route = _route_of(scope)
-            method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status["code"])).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
-            if route not in ("/healthz", "/metrics"):
-                access_log.info(
-                    "request",
-                    extra={
-                        "method": method,
-                        "route": route,
-                        "path": scope["path"],
-                        "status": status["code"],
-                        "latency_ms": round(elapsed * 1000, 3),
-                        **scope.get("state", {}).get("access_extra", {}),
-                    },
-                )
+            self._record(scope, status["code"], time.perf_counter() - started)
             _request_id.reset(token)
+
+    async def _checked(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """The app, behind the size limit and the URL and JSON checks (a 413 or 422 first)."""
+        declared = _header(scope, "content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            await _send_problem(send, 413, "Payload too large", _too_large(limit))
+            return
+        refused = url_errors(scope)
+        if refused:
+            await _send_problem(send, 422, "Invalid input", refused[0]["detail"], errors=refused)
+            return
+        if scope["path"] in self.body_limits:
+            # A bulk route streams its own (large) body and parses it itself.
+            await self.app(scope, _limited(receive, limit), send)
+            return
+        body, ended = await read_body(receive, limit)
+        invalid = json_errors(body) if body and is_json(scope) else []
+        if invalid:
+            await _send_problem(send, 422, "Invalid input", invalid[0]["detail"], errors=invalid)
+            return
+        await self.app(scope, replay(body, receive, ended), send)
+
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
+        """The request's metrics and access log line (none for health and metrics)."""
+        route = _route_of(scope)
+        method = scope["method"]
+        self.metrics.requests.labels(method, route, str(status)).inc()
+        self.metrics.latency.labels(method, route).observe(elapsed)
+        if route not in ("/healthz", "/metrics"):
+            access_log.info(
+                "request",
+                extra={
+                    "method": method,
+                    "route": route,
+                    "path": scope["path"],
+                    "status": status,
+                    "latency_ms": round(elapsed * 1000, 3),
+                    **scope.get("state", {}).get("access_extra", {}),
+                },
+            )
 
 
 def _limited(receive: Receive, limit: int) -> Receive:
