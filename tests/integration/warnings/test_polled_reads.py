@@ -398,3 +398,38 @@ async def test_issue13_a_repeated_poll_is_revalidated_before_routing(
         path, params=params, headers={"If-None-Match": changed.headers["ETag"]}
     )
     assert later.status_code == 200
+
+
+async def test_w13_the_overdue_tile_and_the_lists_agree_at_every_moment(bank: Bank) -> None:
+    """One definition of 'overdue now' (issue 18 item 5): a warning whose branch deadline had
+    passed before it was raised counts as overdue in the summary at once, as the deadlines
+    page and the overdue list show it, with no sweep run; so do deadlines passing later."""
+    await bank.post(bank.disbursed("L1", "B1", "2000000", "2027-06-30"))
+    await bank.post(
+        bank.event("interest.arrears", {"amount": "1", "since": "2026-11-01"}, loan_id="L1")
+    )
+    for i in range(2, 5):  # three more, in arrears since today: their reports not yet due
+        await bank.post(bank.disbursed(f"L{i}", f"B{i}", "2000000", "2027-06-30"))
+        arrears = {"amount": "1", "since": START.date().isoformat()}
+        await bank.post(bank.event("interest.arrears", arrears, loan_id=f"L{i}"))
+
+    async def agree() -> list[dict[str, Any]]:
+        tiles = (await bank.client.get("/v1/summary")).json()["overdue"]
+        listed = await walk(bank, "/v1/warnings", 50, state="open", overdue="true")
+        late = {d["warning_id"] for d in await walk(bank, "/v1/deadlines", 50) if d["overdue"]}
+        assert tiles == len(listed) == len(late)
+        assert {w["id"] for w in listed} == late
+        return listed
+
+    (first,) = await agree()
+    assert first["loan_id"] == "L1"
+    assert first["branch_overdue"] is False  # not marked by a sweep: overdue by its deadline
+    pending = sorted(
+        datetime.fromisoformat(d["deadline"])
+        for d in await walk(bank, "/v1/deadlines", 50)
+        if not d["overdue"]
+    )
+    bank.at(pending[0] + timedelta(seconds=1))
+    assert len(await agree()) > 1
+    bank.at(pending[-1] + timedelta(seconds=1))
+    assert len(await agree()) == 4
