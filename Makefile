@@ -34,9 +34,10 @@ fmt: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-## docs: regenerate docs/traceability.md (rules -> seed articles, code, tests)
+## docs: regenerate docs/traceability.md (rules -> seed articles, code, tests); check doc links
 docs: $(STAMP)
 	$(PY) scripts/traceability.py
+	$(PY) scripts/doclinks.py
 
 ## bench: every benchmark, one table, also written to bench/results.md (BENCH_ARGS=--quick: smoke)
 bench: $(STAMP)
