@@ -250,7 +250,12 @@ def seed_source(rule: Rule) -> str:
 
 
 def _cell(counts: Counter[str]) -> str:
-    return ", ".join(f"`{path}` ({n})" for path, n in sorted(counts.items()))
+    """'`services/warnings/`: `rules.py` (18), `store.py` (2); `shared/`: ...' by folder."""
+    folders: dict[str, list[str]] = {}
+    for path, n in sorted(counts.items()):
+        folder, _, name = path.rpartition("/")
+        folders.setdefault(folder, []).append(f"{name} ({n})")
+    return "; ".join(f"`{folder}/`: {', '.join(names)}" for folder, names in folders.items())
 
 
 def _escape(text: str) -> str:
@@ -268,9 +273,10 @@ def render(rules: list[Rule], traces: dict[str, Trace], sources: dict[str, tuple
         "or no test naming it (unless it is marked not automated, with the reason), and when code",
         "or a test cites a rule id that [docs/rules/](rules/) does not have.",
         "",
-        "Per rule: its source in the seed regulations (the piece, 篇, of the seed document and",
-        "the articles its spec section cites), the modules of `services/` and `shared/` that cite",
-        "its id (number of citing lines), and the test files with test functions whose names",
+        "Per rule: its source in the seed regulations (the Chinese originals, outside the",
+        "repository: the piece, 篇N, of the seed document and the articles its spec section cites;",
+        "the gateway's rules are the product's own), the modules of `services/` and `shared/` that",
+        "cite its id (number of citing lines), and the test files with test functions whose names",
         "carry the id (number of such tests). A sub-item (W1e, W14c) counts for its rule.",
         "",
         f"{len(rules)} rules: {automated} implemented and tested, "
