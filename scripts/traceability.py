@@ -111,16 +111,11 @@ def parse_rules(text: str, file: str) -> list[Rule]:
         if not rule:
             i += 1
             continue
-        body = [rule.group(3)]
-        items = []
         j = i + 1
         while j < len(lines) and lines[j].startswith(" ") and lines[j].strip():
-            item = _ITEM_LINE.match(lines[j])
-            if item:
-                items.append(item.group(1))
-            body.append(lines[j].strip())
-            j += 1
-        joined = " ".join(body)
+            j += 1  # the rule's indented continuation lines
+        joined = " ".join([rule.group(3), *(line.strip() for line in lines[i + 1 : j])])
+        items = [m.group(1) for line in lines[i + 1 : j] if (m := _ITEM_LINE.match(line))]
         items += _ITEM_INLINE.findall(joined)
         rule_id = rule.group(1) + rule.group(2)
         anchor = _ANCHOR_LINE.match(lines[i - 1]) if i else None
