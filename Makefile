@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit lint fmt bench soak migrate clean
+.PHONY: run test test-unit lint fmt docs bench soak migrate clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+## docs: regenerate docs/traceability.md (rules -> seed articles, code, tests); check doc links
+docs: $(STAMP)
+	$(PY) scripts/traceability.py
+	$(PY) scripts/doclinks.py
 
 ## bench: every benchmark, one table, also written to bench/results.md (BENCH_ARGS=--quick: smoke)
 bench: $(STAMP)
