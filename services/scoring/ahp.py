@@ -7,12 +7,16 @@ shape (n, n, 3) holding (l, m, u). Indices in reports (worst judgment) are 0-bas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from services.scoring.completion import complete, unreachable, unreachable_message
+
 FloatArray = NDArray[np.float64]
+Completed = tuple[tuple[int, int, float], ...]  # (i, j, a_ij), i < j
 
 #: Saaty's random index for n = 1..15, exactly as S4 gives it.
 RANDOM_INDEX: tuple[float, ...] = (
@@ -88,6 +92,8 @@ class Judgment:
     report: ConsistencyReport
     experts: tuple[ConsistencyReport, ...]
     fuzzy: bool
+    # Per matrix (one, or one per expert): the pairs it left out, as completed (issue 17).
+    completed: tuple[Completed, ...] = ()
 
 
 def random_index(n: int) -> float:
@@ -171,6 +177,7 @@ def consistency(matrix: ArrayLike, *, threshold: float = DEFAULT_CR_THRESHOLD) -
 
 def worst_judgment(matrix: ArrayLike, weights: ArrayLike) -> tuple[int, int] | None:
     """Pair (i, j), i < j, maximising |ln a_ij - ln(w_i / w_j)| (S4); None when n < 2.
+    Pairs left out (NaN, issue 17) are not candidates.
 
     Ties within TIE_ATOL go to the first pair in row-major order: for n = 3 all three
     deviations are equal in exact arithmetic, so the answer is (0, 1).
@@ -181,7 +188,9 @@ def worst_judgment(matrix: ArrayLike, weights: ArrayLike) -> tuple[int, int] | N
     if n < 2:
         return None
     i, j = np.triu_indices(n, 1)
-    dev = np.abs(np.log(a[i, j]) - (lw[i] - lw[j]))
+    with np.errstate(invalid="ignore"):
+        dev = np.abs(np.log(a[i, j]) - (lw[i] - lw[j]))
+    dev = np.where(np.isnan(dev), -np.inf, dev)  # a pair left out is no one's judgment
     k = int(np.flatnonzero(dev >= dev.max() - TIE_ATOL)[0])
     return int(i[k]), int(j[k])
 
@@ -229,7 +238,8 @@ def validate_matrix(raw: object, *, pointer: str = "/matrix", on_scale: bool = T
     be within SCALE_ATOL of Saaty's scale and is snapped to it, the diagonal must be 1 and
     a_ji must be the reciprocal scale value of a_ij. Without it, a_ij * a_ji must be within
     RECIPROCAL_RTOL of 1. Either way the result keeps the upper triangle and sets
-    a_ji = 1 / a_ij. Errors point at the entry, e.g. "/matrix/2/1".
+    a_ji = 1 / a_ij. A pair may be left out, null at (i, j) and (j, i): NaN in the result
+    (issue 17). Errors point at the entry, e.g. "/matrix/2/1".
     """
     rows = _square_rows(raw, pointer)
     n = len(rows)
@@ -237,7 +247,12 @@ def validate_matrix(raw: object, *, pointer: str = "/matrix", on_scale: bool = T
     for i in range(n):
         for j in range(n):
             at = f"{pointer}/{i}/{j}"
-            if on_scale:
+            if rows[i][j] is None and i != j:
+                # A pair left out (issue 17): null on both sides, completed by `judge`.
+                if rows[j][i] is not None:
+                    raise AhpError("S4", at, f"null here needs null at ({j}, {i}) too")
+                out[i, j] = np.nan
+            elif on_scale:
                 out[i, j] = _SCALE[_scale_index(rows[i][j], at)]
             else:
                 out[i, j] = to_number(rows[i][j], at, "S4")
@@ -247,6 +262,8 @@ def validate_matrix(raw: object, *, pointer: str = "/matrix", on_scale: bool = T
         if abs(out[i, i] - 1.0) > (0.0 if on_scale else RECIPROCAL_RTOL):
             raise AhpError("S4", f"{pointer}/{i}/{i}", "diagonal entries must be 1")
         for j in range(i):
+            if np.isnan(out[j, i]):
+                continue
             if abs(out[i, j] * out[j, i] - 1.0) > (1e-12 if on_scale else RECIPROCAL_RTOL):
                 raise AhpError(
                     "S4", f"{pointer}/{i}/{j}", f"must be the reciprocal of entry ({j}, {i})"
@@ -335,13 +352,16 @@ def judge(
     group: bool = False,
     pointer: str = "/matrix",
     threshold: float = DEFAULT_CR_THRESHOLD,
+    names: Sequence[str] | None = None,
 ) -> Judgment:
     """Validate and resolve one node's judgments into weights and consistency (S3-S5, S13).
 
     `raw` is one matrix, or with group=True a list of experts' matrices (S5). Crisp matrices
     give the principal eigenvector; if any entry anywhere is a triple, all matrices are read as
     fuzzy and the weights come from Buckley's method on the (aggregated) triples, while
-    consistency is computed on the matrix of m values.
+    consistency is computed on the matrix of m values. A crisp matrix may leave pairs out:
+    each (each expert's own) is completed first, optimally (`completion.complete`), its
+    comparison graph connected or an error naming the criteria (`names`) it cannot reach.
     """
     mats = raw if group else [raw]
     if not isinstance(mats, list | tuple) or not mats:
@@ -354,16 +374,34 @@ def judge(
         checked = [validate_matrix(x, pointer=p) for x, p in zip(mats, at, strict=True)]
     if len({c.shape for c in checked}) > 1:
         raise AhpError("S5", pointer, "all experts' matrices must have the same order")
+    completed: tuple[Completed, ...] = ()
+    given = checked
+    if not fuzzy and any(np.isnan(c).any() for c in checked):
+        done = [completed_matrix(c, p, names) for c, p in zip(checked, at, strict=True)]
+        checked, completed = [m for m, _ in done], tuple(v for _, v in done)
     combined = aggregate_judgments(np.stack(checked)) if group else checked[0]
     crisp = combined[:, :, 1] if fuzzy else combined
     report = consistency(crisp, threshold=threshold)
+    if completed and not group:  # the worst judgment is one the expert gave
+        report = replace(report, worst=worst_judgment(given[0], report.weights))
     experts: tuple[ConsistencyReport, ...] = ()
     if group:
         experts = tuple(
             consistency(c[:, :, 1] if fuzzy else c, threshold=threshold) for c in checked
         )
     weights = tuple(float(x) for x in fuzzy_weights(combined)) if fuzzy else report.weights
-    return Judgment(weights=weights, report=report, experts=experts, fuzzy=fuzzy)
+    return Judgment(weights, report, experts, fuzzy, completed)
+
+
+def completed_matrix(
+    a: FloatArray, pointer: str, names: Sequence[str] | None = None
+) -> tuple[FloatArray, Completed]:
+    """An incomplete matrix's optimal completion and its completed pairs (S3, issue 17); an
+    AhpError at `pointer` naming the criteria its comparisons do not reach."""
+    if missing := unreachable(a):
+        named = names if names is not None and len(names) == a.shape[0] else None
+        raise AhpError("S3", pointer, unreachable_message(missing, named))
+    return complete(a)
 
 
 def validate_weights(raw: object, n: int, *, pointer: str = "/weights") -> tuple[float, ...]:
@@ -420,10 +458,18 @@ def judgment_to_dict(judgment: Judgment) -> dict[str, object]:
         if r.consistent or r.worst is None
         else {"i": r.worst[0], "j": r.worst[1]},
     }
+    filled = [[{"i": i, "j": j, "value": v} for i, j, v in c] for c in judgment.completed]
     if judgment.experts:
-        out["experts"] = [
-            {"weights": list(e.weights), "lambda_max": e.lambda_max, "ci": e.ci, "cr": e.cr,
-             "consistent": e.consistent}
-            for e in judgment.experts
-        ]  # fmt: skip
+        experts: list[dict[str, object]] = []
+        for k, e in enumerate(judgment.experts):
+            entry: dict[str, object] = {
+                "weights": list(e.weights), "lambda_max": e.lambda_max, "ci": e.ci,
+                "cr": e.cr, "consistent": e.consistent,
+            }  # fmt: skip
+            if filled:
+                entry["completed"] = filled[k]  # each expert's own gaps (issue 17)
+            experts.append(entry)
+        out["experts"] = experts
+    elif filled:
+        out["completed"] = filled[0]
     return out

@@ -29,7 +29,11 @@ class _In(BaseModel):
 
 
 class AhpWeightsRequest(_In):
-    matrix: Any = Field(None, description="One judgment matrix (crisp, or [l, m, u] triples)")
+    matrix: Any = Field(
+        None,
+        description="One judgment matrix (crisp, or [l, m, u] triples); a crisp one may leave "
+        "pairs out (null at (i, j) and (j, i)): completed optimally, its comparisons connected",
+    )
     matrices: Any = Field(None, description="A panel's matrices for the same node (S5)")
     cr_threshold: float = Field(0.10, gt=0, lt=1, description="S4 threshold for `consistent`")
 
@@ -39,12 +43,21 @@ class WorstJudgment(BaseModel):
     j: int
 
 
+class CompletedJudgment(BaseModel):
+    """A pair left out (null), as the optimal completion filled it: a_ij for i < j."""
+
+    i: int
+    j: int
+    value: float
+
+
 class ExpertConsistency(BaseModel):
     weights: list[float]
     lambda_max: float
     ci: float
     cr: float
     consistent: bool
+    completed: list[CompletedJudgment] | None = None
 
 
 class AhpWeightsRead(BaseModel):
@@ -57,6 +70,9 @@ class AhpWeightsRead(BaseModel):
     worst_judgment: WorstJudgment | None
     fuzzy: bool
     experts: list[ExpertConsistency] | None = None
+    completed: list[CompletedJudgment] | None = Field(
+        None, description="the pairs the matrix left out, as completed (issue 17)"
+    )
 
 
 class EvaluateRequest(_In):

@@ -295,7 +295,7 @@ def _resolve_weights(
     if key == "weights":
         return validate_weights(raw[key], len(codes), pointer=at), None
     group = key == "expert_comparisons"
-    judgment = judge(raw[key], group=group, pointer=at, threshold=threshold)
+    judgment = judge(raw[key], group=group, pointer=at, threshold=threshold, names=codes)
     if len(judgment.weights) != len(codes):
         raise AhpError("S4", at, f"matrix order {len(judgment.weights)} != {len(codes)} children")
     report = judgment.report
@@ -318,7 +318,8 @@ def _worst_expert(raw: list[Any], i: int, j: int, weights: tuple[float, ...]) ->
     devs = []
     for x in raw:
         a = validate_fuzzy_matrix(x)[:, :, 1] if fuzzy else validate_matrix(x)
-        devs.append(abs(np.log(a[i, j]) - target))
+        # An expert who left the pair out (issue 17) did not make that judgment.
+        devs.append(-np.inf if np.isnan(a[i, j]) else abs(np.log(a[i, j]) - target))
     return int(np.argmax(devs))
 
 

@@ -115,3 +115,33 @@ async def test_s4_threshold_out_of_range_is_422(scoring: Scoring) -> None:
     response = await weights(scoring, {"matrix": [[1]], "cr_threshold": 1.5})
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "/cr_threshold"
+
+
+async def test_s3_issue17_pairs_left_out_are_completed_and_reported(scoring: Scoring) -> None:
+    """a_02 left out (null both sides) of a consistent pair of judgments: completed to 6, the
+    matrix then consistent; a panel completes each expert's own gaps."""
+    matrix = [[1, 2, None], [0.5, 1, 3], [None, THIRD, 1]]
+    response = await weights(scoring, {"matrix": matrix})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    ((filled),) = body["completed"]
+    assert (filled["i"], filled["j"]) == (0, 2)
+    assert filled["value"] == pytest.approx(6, rel=1e-8)
+    assert np.allclose(body["weights"], [0.6, 0.3, 0.1], atol=1e-8)
+    assert body["lambda_max"] == pytest.approx(3, abs=1e-9)
+    other = [[1, 4, 2], [0.25, 1, 0.5], [0.5, 2, 1]]
+    panel = (await weights(scoring, {"matrices": [matrix, other]})).json()
+    assert [len(e["completed"]) for e in panel["experts"]] == [1, 0]
+    assert "completed" not in panel
+
+
+async def test_s3_issue17_a_disconnected_matrix_is_422_naming_the_criteria(
+    scoring: Scoring,
+) -> None:
+    matrix = [[1, 2, None, None], [0.5, 1, None, None], [None, None, 1, 3], [None, None, THIRD, 1]]
+    response = await weights(scoring, {"matrix": matrix})
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["errors"][0]["pointer"] == "/matrix"
+    assert "S3" in body["errors"][0]["detail"]
+    assert "criteria 2, 3 cannot be reached from 0" in body["errors"][0]["detail"]

@@ -276,3 +276,25 @@ def test_s1_not_a_document() -> None:
     with pytest.raises(AhpError) as err:
         compile_model([1, 2])
     assert err.value.rule == "S1"
+
+
+def test_s3_issue17_a_document_may_leave_pairs_out() -> None:
+    """A node's comparisons with A1 vs A3 left out: completed (to 3 x 3 = 9 would be the
+    consistent value; the optimum of the two judgments given is it), weights from it; with A3
+    compared to nothing, a 422 naming A3 at the node's comparisons."""
+    doc = small_doc()
+    node = doc["root"]["children"][0]
+    node["comparisons"] = [[1, 3, None], [THIRD, 1, 3], [None, THIRD, 1]]
+    model = compile_model(doc)
+    a = model.items["A"]
+    assert isinstance(a, Node)
+    assert a.judgment is not None
+    ((i, j, value),) = a.judgment.completed[0]
+    assert (i, j) == (0, 2)
+    assert value == pytest.approx(9, rel=1e-8)
+    assert a.weights == pytest.approx((9 / 13, 3 / 13, 1 / 13), abs=1e-9)
+    node["comparisons"] = [[1, 3, None], [THIRD, 1, None], [None, None, 1]]
+    with pytest.raises(AhpError) as err:
+        compile_model(doc)
+    assert (err.value.rule, err.value.pointer) == ("S3", "/root/children/0/comparisons")
+    assert "criteria A3 cannot be reached from A1" in err.value.detail
