@@ -16,7 +16,7 @@ from services.officers.api_common import (
     rule,
 )
 from services.officers.certification import has_certificate_on
-from services.officers.models import Officer
+from services.officers.models.people import Officer
 from services.officers.protection import protection_end
 from services.officers.schemas import (
     OfficerCreate,

@@ -22,7 +22,7 @@ from services.officers.api_common import (
 from services.officers.compute_input import REQUIRED, parse_compute
 from services.officers.figures import ALL_COLUMNS
 from services.officers.grading import grade_all
-from services.officers.models_grading import YearFigures
+from services.officers.models.grading import YearFigures
 from services.officers.policies import PolicyKind, StoredPolicy
 from services.officers.rules_common import RuleError
 from services.officers.schemas_grading import (

@@ -13,8 +13,8 @@ from services.officers.api import OfficerId, visible_officer
 from services.officers.api_common import ReaderDep, RuleRoute, StaffDep, TodayDep, rule
 from services.officers.api_ledger import LoanId, visible_loan
 from services.officers.ledger_service import loans_of
-from services.officers.models_ledger import LedgerLoan
-from services.officers.models_responsibility import Handover, HandoverItem, LimitationEvent
+from services.officers.models.ledger import LedgerLoan
+from services.officers.models.responsibility import Handover, HandoverItem, LimitationEvent
 from services.officers.responsibility_service import fallback_loans, officer
 from services.officers.schemas_responsibility import (
     AssigneeIn,

@@ -15,7 +15,7 @@ from services.officers.api import OfficerId, visible_officer
 from services.officers.api_common import ReaderDep, RuleRoute, StaffDep, TodayDep, rule
 from services.officers.ledger import loan_state, overdue_days
 from services.officers.liability import Collateral, LoanClass, count_npl
-from services.officers.models_ledger import LedgerLoan, ProcessedEvent
+from services.officers.models.ledger import LedgerLoan, ProcessedEvent
 from services.officers.schemas_responsibility import EffectiveRead, PartRead
 from shared.auth import Caller, Forbidden, Role, allow
 from shared.db import SessionDep

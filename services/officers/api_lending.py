@@ -16,8 +16,8 @@ from services.officers.api_common import ReaderDep, RuleRoute, StaffDep, TodayDe
 from services.officers.api_ledger import LoanId, LoanRead, loan_read, visible_loan
 from services.officers.lending import FamilyGuarantee, ProposedLoan, Violation
 from services.officers.liability import Collateral
-from services.officers.models_borrowers import Borrower, LoanTerms
-from services.officers.models_ledger import LedgerLoan, LoanResponsibility
+from services.officers.models.borrowers import Borrower, LoanTerms
+from services.officers.models.ledger import LedgerLoan, LoanResponsibility
 from shared.auth import Caller, Forbidden, Role, allow
 from shared.db import SessionDep
 from shared.errors import Conflict, InvalidInput, NotFound

@@ -24,7 +24,7 @@ from services.officers.api_common import ReaderDep, RuleRoute, TodayDep, rule, t
 from services.officers.liability import CountyEntry, EliminationResult, eliminate
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.liability_ranking import counties, recount
-from services.officers.models import CollectionAssignment, Officer
+from services.officers.models.people import CollectionAssignment, Officer
 from services.officers.ranking_state import Validator, params_of, validator_of
 from services.officers.run_inputs import sub_branch_of
 from shared.auth import narrowest

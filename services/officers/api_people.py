@@ -26,7 +26,7 @@ from services.officers.api_common import (
     now_utc,
     rule,
 )
-from services.officers.models import Appointment, CollectionAssignment, Officer
+from services.officers.models.people import Appointment, CollectionAssignment, Officer
 from services.officers.rules_common import RuleError
 from services.officers.schemas_people import (
     AppointmentCreate,

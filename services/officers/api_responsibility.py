@@ -22,12 +22,8 @@ from services.officers.api_common import (
     rule,
 )
 from services.officers.api_ledger import LoanId, LoanRead, loan_read, visible_loan
-from services.officers.models import OrgNode
-from services.officers.models_responsibility import (
-    AssignmentBatch,
-    ManagementAssignment,
-    OrgHead,
-)
+from services.officers.models.people import OrgNode
+from services.officers.models.responsibility import AssignmentBatch, ManagementAssignment, OrgHead
 from services.officers.responsibility import check_acceptance, plan_refinance
 from services.officers.rules_common import RuleError
 from services.officers.schemas_responsibility import (

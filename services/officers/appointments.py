@@ -21,7 +21,7 @@ from services.officers.appointment import (
 )
 from services.officers.certification import has_certificate_on
 from services.officers.dossier import EntryKind, NewEntry
-from services.officers.models import Appointment, AppointmentStep, Officer
+from services.officers.models.people import Appointment, AppointmentStep, Officer
 from services.officers.rules_common import RuleError
 from services.officers.schemas_people import (
     AppointmentCreate,

@@ -19,12 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.officers import dossier, ranking_state, store, store_grading
 from services.officers.dossier import EntryKind, NewEntry
 from services.officers.grading_policy import Grade, GradingPolicy, Post
-from services.officers.models import Certificate, CollectionAssignment, Officer, OfficerPostPeriod
-from services.officers.models_grading import (
+from services.officers.models.grading import (
     GradingResultRow,
     GradingRunRow,
     OfficerGrade,
     PaySheetLine,
+)
+from services.officers.models.people import (
+    Certificate,
+    CollectionAssignment,
+    Officer,
+    OfficerPostPeriod,
 )
 from services.officers.pay import PayInputs, pay_line
 from services.officers.protection import add_months, in_protection

@@ -17,7 +17,7 @@ from services.officers.appointment import (
     check_review,
 )
 from services.officers.dossier import EntryKind, NewEntry
-from services.officers.models import (
+from services.officers.models.people import (
     Certificate,
     CollectionAssignment,
     Exam,

@@ -20,7 +20,7 @@ from services.officers.collection import (
     officer_status,
 )
 from services.officers.liability_ranking import rank_counties
-from services.officers.models_borrowers import CollectionDuty, CollectionPlan, CollectionQuarter
+from services.officers.models.borrowers import CollectionDuty, CollectionPlan, CollectionQuarter
 from services.officers.store import within
 from shared.errors import Conflict
 from shared.paging import keyset

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from services.officers.models_grading import DossierEntry
+from services.officers.models.grading import DossierEntry
 from shared.errors import Conflict, InvalidInput
 from shared.paging import keyset
 

@@ -20,9 +20,9 @@ from services.officers.appointment import ReviewResult
 from services.officers.funds import Move, MovementKind, plan_deduction
 from services.officers.liability import ExitFacts, Gender, exit_age_date
 from services.officers.liability_policy import LiabilityPolicy
-from services.officers.models import Exam, ExamResult, Officer, QualificationReview
-from services.officers.models_exit import VintageBuyout
-from services.officers.models_grading import OfficerGrade
+from services.officers.models.exit import VintageBuyout
+from services.officers.models.grading import OfficerGrade
+from services.officers.models.people import Exam, ExamResult, Officer, QualificationReview
 from services.officers.schemas_exit import (
     PayComputeIn,
     PayQuarterRead,

@@ -23,8 +23,8 @@ from services.officers.figures import (
     clean_peer_columns,
     read_figures_csv,
 )
-from services.officers.models import Officer
-from services.officers.models_grading import YearFigures
+from services.officers.models.grading import YearFigures
+from services.officers.models.people import Officer
 from services.officers.run_inputs import sub_branch_of
 from services.officers.schemas_grading import FigureChange, FiguresImportRead
 from shared.auth import Caller

@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers.funds import PAYING, Account, Move, MovementKind
-from services.officers.models import Officer
-from services.officers.models_funds import FundMovement, FundOperation
-from services.officers.models_ledger import LedgerLoan
+from services.officers.models.funds import FundMovement, FundOperation
+from services.officers.models.ledger import LedgerLoan
+from services.officers.models.people import Officer
 from shared.errors import Conflict
 from shared.paging import keyset
 

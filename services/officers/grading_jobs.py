@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.officers.grading_items import PeerAverage, PeerGroup
 from services.officers.grading_policy import GradingPolicy
-from services.officers.models_grading import GradingResultRow, GradingRunRow
+from services.officers.models.grading import GradingResultRow, GradingRunRow
 from services.officers.run_inputs import GradedInput, grade_stored, result_columns
 
 log = logging.getLogger("officers.grading_jobs")

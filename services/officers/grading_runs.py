@@ -24,7 +24,7 @@ from services.officers.grading_run import (
     new_run,
     transition,
 )
-from services.officers.models_grading import GradingResultRow, GradingRunRow, GradingRunStep
+from services.officers.models.grading import GradingResultRow, GradingRunRow, GradingRunStep
 from services.officers.rules_common import RuleError
 from services.officers.run_inputs import (
     count_sources_dict,

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.officers import ledger_service, policies, responsibility_service
 from services.officers.ledger import loan_state
 from services.officers.liability import count_npl
-from services.officers.models_ledger import LedgerLoan
-from services.officers.models_responsibility import (
+from services.officers.models.ledger import LedgerLoan
+from services.officers.models.responsibility import (
     Handover,
     HandoverItem,
     LimitationEvent,

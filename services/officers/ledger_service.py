@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.officers import lending_service
 from services.officers import ranking_state as _kept_ranking  # noqa: F401 (its listeners)
 from services.officers.ledger import collateral_of
-from services.officers.models_ledger import (
+from services.officers.models.ledger import (
     LedgerLoan,
     LedgerParkedEvent,
     LoanResponsibility,

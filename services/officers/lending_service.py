@@ -19,8 +19,8 @@ from services.officers.lending import (
     check_loan,
 )
 from services.officers.liability import Collateral
-from services.officers.models_borrowers import Borrower, LoanRestrictionFlag
-from services.officers.models_ledger import LedgerLoan
+from services.officers.models.borrowers import Borrower, LoanRestrictionFlag
+from services.officers.models.ledger import LedgerLoan
 
 
 async def household_on_hold(session: AsyncSession, b: Borrower) -> tuple[str, ...]:

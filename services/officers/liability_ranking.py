@@ -26,9 +26,9 @@ from services.officers.liability import (
     responsible_npl_balance,
 )
 from services.officers.liability_policy import LiabilityPolicy
-from services.officers.models import Officer, OrgNode
-from services.officers.models_ledger import LedgerLoan
-from services.officers.models_responsibility import OrgHead
+from services.officers.models.ledger import LedgerLoan
+from services.officers.models.people import Officer, OrgNode
+from services.officers.models.responsibility import OrgHead
 from services.officers.responsibility import effective_management
 from services.officers.run_inputs import sub_branch_of
 from shared.org import is_within

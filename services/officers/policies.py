@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers.grading_policy import GradingPolicy
 from services.officers.liability_policy import LiabilityPolicy
-from services.officers.models_grading import Policy
+from services.officers.models.grading import Policy
 from services.officers.ranking import RankingPolicy
 
 # One deployment serves one company: its organisation tree is rooted at the head office "HO".

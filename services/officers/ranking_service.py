@@ -11,8 +11,8 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers import policies
-from services.officers.models import Officer
-from services.officers.models_grading import MonthlyScore
+from services.officers.models.grading import MonthlyScore
+from services.officers.models.people import Officer
 from services.officers.ranking import (
     EliminationCheck,
     MonthlyRanking,

@@ -56,10 +56,10 @@ from services.officers import policies
 from services.officers.ledger import from_fen, npl_contribution
 from services.officers.liability import NPL_CLASSES
 from services.officers.liability_policy import LiabilityPolicy
-from services.officers.models import CollectionAssignment, Officer, OrgNode
-from services.officers.models_grading import Policy
-from services.officers.models_ledger import LedgerLoan, NplRevision, NplState, OfficerNpl
-from services.officers.models_responsibility import OrgHead
+from services.officers.models.grading import Policy
+from services.officers.models.ledger import LedgerLoan, NplRevision, NplState, OfficerNpl
+from services.officers.models.people import CollectionAssignment, Officer, OrgNode
+from services.officers.models.responsibility import OrgHead
 
 SHARDS = 8
 CHUNK = 500

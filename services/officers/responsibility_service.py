@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers import ledger_service
 from services.officers.ledger_service import FIRST, MANAGEMENT
-from services.officers.models import Officer
-from services.officers.models_ledger import LedgerLoan, LoanResponsibility
-from services.officers.models_responsibility import (
+from services.officers.models.ledger import LedgerLoan, LoanResponsibility
+from services.officers.models.people import Officer
+from services.officers.models.responsibility import (
     AssignmentBatch,
     FirstResponsibleWaiver,
     LoanPart,

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers import dossier, store
 from services.officers.dossier import EntryKind, NewEntry
-from services.officers.models import Officer, OfficerPostPeriod, OrgNode
+from services.officers.models.people import Officer, OfficerPostPeriod, OrgNode
 from services.officers.schemas import (
     CREATE_FIELDS,
     KIND_BY_DEPTH,

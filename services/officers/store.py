@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from services.officers.models import (
+from services.officers.models.people import (
     Appointment,
     AppointmentStep,
     Certificate,

@@ -11,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.officers.figures import FiguresValues
-from services.officers.models import Exam, ExamResult, Officer, OrgNode
-from services.officers.models_grading import (
+from services.officers.models.grading import (
     DossierEntry,
     GradingResultRow,
     GradingRunRow,
@@ -21,6 +20,7 @@ from services.officers.models_grading import (
     PaySheetLine,
     YearFigures,
 )
+from services.officers.models.people import Exam, ExamResult, Officer, OrgNode
 from services.officers.run_inputs import FiguresRow
 from services.officers.store import within
 from shared.paging import keyset

@@ -22,7 +22,7 @@ from services.officers.ledger import to_fen
 from services.officers.liability import count_npl
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.liability_ranking import books
-from services.officers.models_ledger import LedgerLoan
+from services.officers.models.ledger import LedgerLoan
 from shared.auth import Role
 from tests.integration.officers.test_liability_ranking import intake, npl_loan
 from tests.integration.officers.test_responsibility import officer_caller

@@ -1,6 +1,6 @@
 """Tables of the officers service: organisation, people, certification and appointment (O1-O5).
 
-Grading, pay, dossier and ranking tables are in `models_grading.py` (same metadata).
+Grading, pay, dossier and ranking tables are in `models/grading.py` (same metadata).
 """
 
 from __future__ import annotations
@@ -21,12 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import ServiceBase, UtcDateTime, new_metadata
-
-
-class Base(ServiceBase):
-    __abstract__ = True
-    metadata = new_metadata()
+from services.officers.models.base import Base
+from shared.db import UtcDateTime
 
 
 class OrgNode(Base):

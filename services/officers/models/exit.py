@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKeyConstraint, Integer, Numeric, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.officers.models import Base
+from services.officers.models.base import Base
 from shared.db import UtcDateTime
 
 

@@ -22,8 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.officers.models import Base
-from services.officers.models_grading import JsonType
+from services.officers.models.base import Base
+from services.officers.models.grading import JsonType
 from shared.db import UtcDateTime
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.officers.models import Base
+from services.officers.models.base import Base
 from shared.db import UtcDateTime
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
