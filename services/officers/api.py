@@ -6,17 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.officers import handover_service, policies, service, store
-from services.officers.api_common import (
+from services.officers import handover_service, service, store
+from services.officers.certification import has_certificate_on
+from services.officers.deps import (
     HeadOfficeDep,
+    OfficerId,
     ReaderDep,
     RuleRoute,
     StaffDep,
     TodayDep,
     rule,
+    visible_officer,
 )
-from services.officers.certification import has_certificate_on
-from services.officers.models.people import Officer
+from services.officers.kernel import policies
 from services.officers.protection import protection_end
 from services.officers.schemas import (
     OfficerCreate,
@@ -34,25 +36,14 @@ from services.officers.schemas_people import (
     QualificationRead,
     ReviewRead,
 )
-from shared.auth import Caller, Forbidden, narrowest
+from shared.auth import Forbidden, narrowest
 from shared.db import SessionDep
 from shared.errors import NotFound
-from shared.events import Id
 from shared.openapi import also
 from shared.org import ORG_PATTERN, OrgPath
 from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
-
-OfficerId = Annotated[Id, Path()]
-
-
-async def visible_officer(session: SessionDep, caller: Caller, officer_id: str) -> Officer:
-    """The officer when it lies in the caller's subtree; 404 otherwise (G4)."""
-    officer = await store.get_officer(session, officer_id)
-    if officer is None or not caller.sees(officer.org_id):
-        raise NotFound(f"officer {officer_id} does not exist")
-    return officer
 
 
 @router.post(

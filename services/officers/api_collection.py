@@ -12,11 +12,19 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.officers import collection_service
-from services.officers.api import OfficerId, visible_officer
-from services.officers.api_common import ReaderDep, RuleRoute, TodayDep, invalid, now_utc, rule
 from services.officers.collection import CollectionStatus, PlanOutcome, validate_targets
+from services.officers.deps import (
+    OfficerId,
+    ReaderDep,
+    RuleRoute,
+    TodayDep,
+    invalid,
+    now_utc,
+    rule,
+    visible_officer,
+)
+from services.officers.kernel.rules import RuleError
 from services.officers.models.borrowers import CollectionDuty, CollectionPlan, CollectionQuarter
-from services.officers.rules_common import RuleError
 from shared.auth import Caller, Forbidden, Role, allow, narrowest
 from shared.db import SessionDep
 from shared.errors import Conflict, InvalidInput, NotFound

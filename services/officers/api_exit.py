@@ -11,9 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from services.officers import exit_service, funds_service
-from services.officers.api import OfficerId, visible_officer
-from services.officers.api_common import ReaderDep, RuleRoute, TodayDep, rule
 from services.officers.api_liability import unique_ids, whatif_policy
+from services.officers.deps import OfficerId, ReaderDep, RuleRoute, TodayDep, rule, visible_officer
 from services.officers.exit_service import (
     Condition,
     exit_conditions,

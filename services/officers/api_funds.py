@@ -14,8 +14,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.officers import funds_service
-from services.officers.api import OfficerId, visible_officer
-from services.officers.api_common import ReaderDep, RuleRoute, rule
+from services.officers.deps import OfficerId, ReaderDep, RuleRoute, rule, visible_officer
 from services.officers.funds import (
     Account,
     Move,
@@ -28,7 +27,7 @@ from services.officers.funds import (
     refundable,
 )
 from services.officers.funds_service import Posted
-from services.officers.liability import Collateral
+from services.officers.kernel.vocabulary import Collateral
 from shared.auth import Caller, Role, allow
 from shared.db import SessionDep
 from shared.errors import Conflict, InvalidInput

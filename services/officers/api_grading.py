@@ -8,23 +8,25 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 
-from services.officers import figures_service, policies, store_grading
-from services.officers.api import OfficerId, visible_officer
-from services.officers.api_common import (
+from services.officers import figures_service, store_grading
+from services.officers.compute_input import REQUIRED, parse_compute
+from services.officers.deps import (
     HeadOfficeDep,
+    OfficerId,
     ReaderDep,
     RuleRoute,
     StaffDep,
     invalid,
     now_utc,
     rule,
+    visible_officer,
 )
-from services.officers.compute_input import REQUIRED, parse_compute
 from services.officers.figures import ALL_COLUMNS
 from services.officers.grading import grade_all
+from services.officers.kernel import policies
+from services.officers.kernel.policies import PolicyKind, StoredPolicy
+from services.officers.kernel.rules import RuleError
 from services.officers.models.grading import YearFigures
-from services.officers.policies import PolicyKind, StoredPolicy
-from services.officers.rules_common import RuleError
 from services.officers.schemas_grading import (
     FiguresImportRead,
     FiguresIn,

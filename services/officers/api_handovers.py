@@ -9,9 +9,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from services.officers import handover_service
-from services.officers.api import OfficerId, visible_officer
-from services.officers.api_common import ReaderDep, RuleRoute, StaffDep, TodayDep, rule
-from services.officers.api_ledger import LoanId, visible_loan
+from services.officers.deps import (
+    LoanId,
+    OfficerId,
+    ReaderDep,
+    RuleRoute,
+    StaffDep,
+    TodayDep,
+    rule,
+    visible_loan,
+    visible_officer,
+)
 from services.officers.ledger_service import loans_of
 from services.officers.models.ledger import LedgerLoan
 from services.officers.models.responsibility import Handover, HandoverItem, LimitationEvent

@@ -10,21 +10,31 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from services.officers import ledger_service, policies, responsibility_service
-from services.officers.api import OfficerId, visible_officer
-from services.officers.api_common import ReaderDep, RuleRoute, StaffDep, TodayDep, rule
+from services.officers import ledger_service, responsibility_service
+from services.officers.deps import (
+    LoanId,
+    OfficerId,
+    ReaderDep,
+    RuleRoute,
+    StaffDep,
+    TodayDep,
+    rule,
+    visible_loan,
+    visible_officer,
+)
+from services.officers.kernel import policies
+from services.officers.kernel.vocabulary import Collateral, LoanClass
 from services.officers.ledger import loan_state, overdue_days
-from services.officers.liability import Collateral, LoanClass, count_npl
+from services.officers.liability import count_npl
 from services.officers.models.ledger import LedgerLoan, ProcessedEvent
 from services.officers.schemas_responsibility import EffectiveRead, PartRead
 from shared.auth import Caller, Forbidden, Role, allow
 from shared.db import SessionDep
-from shared.errors import InvalidInput, NotFound, invalid_from_pydantic
+from shared.errors import InvalidInput, invalid_from_pydantic
 from shared.events import INCOMING_TYPES, EventId, Id, IncomingEvent
 from shared.inbox import apply_once
 
 router = APIRouter(prefix="/v1", route_class=RuleRoute)
-LoanId = Annotated[Id, Path()]
 CorrectorDep = Annotated[Caller, Depends(allow(Role.RISK, Role.HEAD_OFFICE))]
 _batch = TypeAdapter(list[IncomingEvent])
 
@@ -144,14 +154,6 @@ async def loan_read(session: SessionDep, loan: LedgerLoan, on: date, *, history:
         if rows is None
         else [ResponsibilityRead.model_validate(r) for r in rows],
     )
-
-
-async def visible_loan(session: SessionDep, caller: Caller, loan_id: str) -> LedgerLoan:
-    """The loan when it lies in the caller's subtree; 404 otherwise."""
-    loan = await session.get(LedgerLoan, loan_id)
-    if loan is None or not caller.sees(loan.org_id):
-        raise NotFound(f"loan {loan_id} is not in the ledger")
-    return loan
 
 
 @router.post("/ledger/events", tags=["ledger"], openapi_extra=rule("O17"))

@@ -11,11 +11,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.officers import collection_service, lending_service, policies, store
-from services.officers.api_common import ReaderDep, RuleRoute, StaffDep, TodayDep, now_utc, rule
-from services.officers.api_ledger import LoanId, LoanRead, loan_read, visible_loan
+from services.officers import collection_service, lending_service, store
+from services.officers.api_ledger import LoanRead, loan_read
+from services.officers.deps import (
+    LoanId,
+    ReaderDep,
+    RuleRoute,
+    StaffDep,
+    TodayDep,
+    now_utc,
+    rule,
+    visible_loan,
+)
+from services.officers.kernel import policies
+from services.officers.kernel.vocabulary import Collateral
 from services.officers.lending import FamilyGuarantee, ProposedLoan, Violation
-from services.officers.liability import Collateral
 from services.officers.models.borrowers import Borrower, LoanTerms
 from services.officers.models.ledger import LedgerLoan, LoanResponsibility
 from shared.auth import Caller, Forbidden, Role, allow

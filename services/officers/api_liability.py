@@ -9,13 +9,14 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.officers import policies
-from services.officers.api_common import ReaderDep, RuleRoute, rule
 from services.officers.buyout import BuyoutLoan, Funds, retirement_buyout, settlement_key
+from services.officers.deps import ReaderDep, RuleRoute, rule
 from services.officers.grading_policy import Post
-from services.officers.liability import LoanState, count_npl
+from services.officers.kernel import policies
+from services.officers.kernel.rules import RuleError
+from services.officers.kernel.vocabulary import LoanState
+from services.officers.liability import count_npl
 from services.officers.liability_policy import LiabilityPolicy
-from services.officers.rules_common import RuleError
 from services.officers.schemas_liability import (
     BuyoutComputeIn,
     BuyoutLoanRead,

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers import ranking_state
-from services.officers.api_common import ReaderDep, RuleRoute, TodayDep, rule, today_in
+from services.officers.deps import ReaderDep, RuleRoute, TodayDep, rule, today_in
 from services.officers.liability import CountyEntry, EliminationResult, eliminate
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.liability_ranking import counties, recount

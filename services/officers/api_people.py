@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Path, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers import appointments, certification, store
-from services.officers.api import OfficerId, visible_officer
-from services.officers.api_common import (
+from services.officers.deps import (
     CommitteeDep,
     HeadOfficeDep,
+    OfficerId,
     ReaderDep,
     RiskDep,
     RowId,
@@ -25,9 +25,10 @@ from services.officers.api_common import (
     invalid,
     now_utc,
     rule,
+    visible_officer,
 )
+from services.officers.kernel.rules import RuleError
 from services.officers.models.people import Appointment, CollectionAssignment, Officer
-from services.officers.rules_common import RuleError
 from services.officers.schemas_people import (
     AppointmentCreate,
     AppointmentRead,

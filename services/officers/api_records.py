@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from services.officers import dossier, ranking_service, store, store_grading
-from services.officers.api import OfficerId, visible_officer
-from services.officers.api_common import (
+from services.officers.deps import (
+    OfficerId,
     ReaderDep,
     RuleRoute,
     StaffDep,
@@ -18,10 +18,11 @@ from services.officers.api_common import (
     invalid,
     now_utc,
     rule,
+    visible_officer,
 )
 from services.officers.dossier import DocumentType, EntryKind, Finding, NewEntry
+from services.officers.kernel.rules import RuleError
 from services.officers.ranking import YearMonth
-from services.officers.rules_common import RuleError
 from services.officers.schemas_grading import OfficerGradeRead, PayLineRead
 from services.officers.schemas_records import (
     DossierEntryCreate,

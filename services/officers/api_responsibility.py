@@ -10,9 +10,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from services.officers import api_handovers, responsibility_service
-from services.officers.api import OfficerId, visible_officer
-from services.officers.api_common import (
+from services.officers.api_ledger import LoanRead, loan_read
+from services.officers.deps import (
     HeadOfficeDep,
+    LoanId,
+    OfficerId,
     ReaderDep,
     RowId,
     RuleRoute,
@@ -20,12 +22,13 @@ from services.officers.api_common import (
     TodayDep,
     invalid,
     rule,
+    visible_loan,
+    visible_officer,
 )
-from services.officers.api_ledger import LoanId, LoanRead, loan_read, visible_loan
+from services.officers.kernel.rules import RuleError
 from services.officers.models.people import OrgNode
 from services.officers.models.responsibility import AssignmentBatch, ManagementAssignment, OrgHead
 from services.officers.responsibility import check_acceptance, plan_refinance
-from services.officers.rules_common import RuleError
 from services.officers.schemas_responsibility import (
     AssignmentRead,
     BatchIn,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from services.officers import grading_runs, store_grading
-from services.officers.api_common import (
+from services.officers.deps import (
     HeadOfficeDep,
     ReaderDep,
     RowId,

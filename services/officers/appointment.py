@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from services.officers.kernel.rules import RuleError
 from services.officers.protection import add_months
-from services.officers.rules_common import RuleError
 
 
 class AppointmentStatus(StrEnum):

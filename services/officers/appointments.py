@@ -21,8 +21,8 @@ from services.officers.appointment import (
 )
 from services.officers.certification import has_certificate_on
 from services.officers.dossier import EntryKind, NewEntry
+from services.officers.kernel.rules import RuleError
 from services.officers.models.people import Appointment, AppointmentStep, Officer
-from services.officers.rules_common import RuleError
 from services.officers.schemas_people import (
     AppointmentCreate,
     AppointmentRead,

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
-from services.officers.liability import Collateral
+from services.officers.kernel.vocabulary import Collateral
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.tolerance import fen
 

@@ -17,6 +17,7 @@ from services.officers.appointment import (
     check_review,
 )
 from services.officers.dossier import EntryKind, NewEntry
+from services.officers.kernel.rules import RuleError
 from services.officers.models.people import (
     Certificate,
     CollectionAssignment,
@@ -25,7 +26,6 @@ from services.officers.models.people import (
     Officer,
     QualificationReview,
 )
-from services.officers.rules_common import RuleError
 from services.officers.schemas_people import (
     ExamCreate,
     ExamKind,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from services.officers.rules_common import RuleError
+from services.officers.kernel.rules import RuleError
 
 ZERO = Decimal(0)
 QUARTERS = (1, 2, 3, 4)

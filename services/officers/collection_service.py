@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import policies
 from services.officers.collection import (
     CollectionStatus,
     PlanOutcome,
     judge_plan,
     officer_status,
 )
+from services.officers.kernel import policies
 from services.officers.liability_ranking import rank_counties
 from services.officers.models.borrowers import CollectionDuty, CollectionPlan, CollectionQuarter
 from services.officers.store import within

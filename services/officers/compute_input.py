@@ -13,7 +13,7 @@ from typing import Any
 from services.officers.figures import parse_count, parse_money
 from services.officers.grading_items import BranchClass, OfficerFigures
 from services.officers.grading_policy import GradingPolicy, Post
-from services.officers.rules_common import RuleError
+from services.officers.kernel.rules import RuleError
 
 MAX_OFFICERS = 20_000
 # The contract's columns and the rule each belongs to; `post` (O14) is an optional extension.

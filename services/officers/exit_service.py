@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.officers import funds_service
 from services.officers.appointment import ReviewResult
 from services.officers.funds import Move, MovementKind, plan_deduction
-from services.officers.liability import ExitFacts, Gender, exit_age_date
+from services.officers.kernel.vocabulary import Gender
+from services.officers.liability import ExitFacts, exit_age_date
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.models.exit import VintageBuyout
 from services.officers.models.grading import OfficerGrade

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from services.officers.liability import Collateral
+from services.officers.kernel.vocabulary import Collateral
 
 ZERO = Decimal(0)
 

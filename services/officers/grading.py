@@ -43,7 +43,7 @@ from services.officers.grading_items import (
     validate_figures,
 )
 from services.officers.grading_policy import Grade, GradingPolicy, Post
-from services.officers.rules_common import RuleError, fmt, quantize_points
+from services.officers.kernel.rules import RuleError, fmt, quantize_points
 
 
 class Cap(StrEnum):

@@ -37,7 +37,7 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 from services.officers.grading_policy import GradingPolicy, Post
-from services.officers.rules_common import RuleError, quantize_points
+from services.officers.kernel.rules import RuleError, quantize_points
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from services.officers.rules_common import RuleError
+from services.officers.kernel.rules import RuleError
 
 # ---------------------------------------------------------------------------------------------
 # O15 yearly run

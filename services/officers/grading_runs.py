@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import approval, policies, store, store_grading
+from services.officers import approval, store, store_grading
 from services.officers.grading import grade_officer
 from services.officers.grading_items import BranchClass, OfficerFigures, peer_group_of
 from services.officers.grading_jobs import Snapshot, effective_state
@@ -24,8 +24,9 @@ from services.officers.grading_run import (
     new_run,
     transition,
 )
+from services.officers.kernel import policies
+from services.officers.kernel.rules import RuleError
 from services.officers.models.grading import GradingResultRow, GradingRunRow, GradingRunStep
-from services.officers.rules_common import RuleError
 from services.officers.run_inputs import (
     count_sources_dict,
     peers_from_json,

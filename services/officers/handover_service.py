@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import ledger_service, policies, responsibility_service
+from services.officers import ledger_service, responsibility_service
+from services.officers.kernel import policies
 from services.officers.ledger import loan_state
 from services.officers.liability import count_npl
 from services.officers.models.ledger import LedgerLoan

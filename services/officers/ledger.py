@@ -9,13 +9,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from services.officers.liability import (
-    SECURED_BY_ASSET,
-    Collateral,
-    LoanClass,
-    LoanState,
-    count_npl,
-)
+from services.officers.kernel.vocabulary import SECURED_BY_ASSET, Collateral, LoanClass, LoanState
+from services.officers.liability import count_npl
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.responsibility import effective_management
 

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from services.officers.liability import Collateral
+from services.officers.kernel.vocabulary import Collateral
 
 
 class FamilyGuarantee(StrEnum):

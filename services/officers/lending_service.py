@@ -10,7 +10,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import collection_service, policies
+from services.officers import collection_service
+from services.officers.kernel import policies
+from services.officers.kernel.vocabulary import Collateral
 from services.officers.lending import (
     BorrowerFacts,
     OfficerFacts,
@@ -18,7 +20,6 @@ from services.officers.lending import (
     Violation,
     check_loan,
 )
-from services.officers.liability import Collateral
 from services.officers.models.borrowers import Borrower, LoanRestrictionFlag
 from services.officers.models.ledger import LedgerLoan
 

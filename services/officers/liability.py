@@ -12,47 +12,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
 
+from services.officers.kernel.money import FEN, ZERO
+from services.officers.kernel.vocabulary import (
+    NPL_CLASSES,
+    SECURED_BY_ASSET,
+    Gender,
+    LoanState,
+)
 from services.officers.liability_policy import LiabilityPolicy
-
-FEN = Decimal("0.01")
-ZERO = Decimal(0)
-
-
-class LoanClass(StrEnum):
-    """The five-category classification; the last three are non-performing."""
-
-    NORMAL = "normal"
-    SPECIAL_MENTION = "special_mention"
-    SUBSTANDARD = "substandard"
-    DOUBTFUL = "doubtful"
-    LOSS = "loss"
-
-
-NPL_CLASSES = frozenset({LoanClass.SUBSTANDARD, LoanClass.DOUBTFUL, LoanClass.LOSS})
-
-
-class Collateral(StrEnum):
-    UNSECURED = "unsecured"
-    GUARANTEED = "guaranteed"
-    MORTGAGE = "mortgage"
-    PLEDGE = "pledge"
-
-
-SECURED_BY_ASSET = frozenset({Collateral.MORTGAGE, Collateral.PLEDGE})
-
-
-@dataclass(frozen=True)
-class LoanState:
-    """What O22 needs of a loan on the counting date."""
-
-    loan_id: str
-    balance: Decimal
-    loan_class: LoanClass
-    overdue_days: int
-    collateral: Collateral
-    in_disposal: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,11 +119,6 @@ def eliminate(entries: Sequence[CountyEntry], policy: LiabilityPolicy) -> list[E
                 )
             )
     return out
-
-
-class Gender(StrEnum):
-    MALE = "male"
-    FEMALE = "female"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from services.officers.rules_common import (
+from services.officers.kernel.rules import (
     RuleError,
     param,
     params_from_dict,

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers import ranking_state
+from services.officers.kernel.vocabulary import LoanState
 from services.officers.ledger import loan_state
 from services.officers.liability import (
     CountyEntry,
     EliminationResult,
-    LoanState,
     count_npl,
     eliminate,
     responsible_npl_balance,

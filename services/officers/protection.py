@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from services.officers.grading_policy import Grade, GradingPolicy
-from services.officers.rules_common import RuleError
+from services.officers.kernel.rules import RuleError
 
 # ---------------------------------------------------------------------------------------------
 # O4 protection period, O5 leaving the post

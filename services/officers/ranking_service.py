@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import policies
+from services.officers.kernel import policies
 from services.officers.models.grading import MonthlyScore
 from services.officers.models.people import Officer
 from services.officers.ranking import (

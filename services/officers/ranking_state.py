@@ -52,9 +52,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from services.officers import policies
+from services.officers.kernel import policies
+from services.officers.kernel.vocabulary import NPL_CLASSES
 from services.officers.ledger import from_fen, npl_contribution
-from services.officers.liability import NPL_CLASSES
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.models.grading import Policy
 from services.officers.models.ledger import LedgerLoan, NplRevision, NplState, OfficerNpl

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from services.officers.rules_common import RuleError
+from services.officers.kernel.rules import RuleError
 from shared.org import ancestors
 
 FEN = Decimal("0.01")

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.officers.liability import Gender
+from services.officers.kernel.vocabulary import Gender
 
 MAX_MONEY = Decimal("1e15")
 Money = Annotated[Decimal, Field(ge=0, le=MAX_MONEY)]

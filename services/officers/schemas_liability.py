@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.officers.grading_policy import Post
-from services.officers.liability import Collateral, LoanClass
+from services.officers.kernel.vocabulary import Collateral, LoanClass
 
 Money = Decimal
 MAX_MONEY = Decimal("1e15")

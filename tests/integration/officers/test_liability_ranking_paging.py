@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from services.officers import policies
+from services.officers.kernel import policies
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.liability_ranking import placed_officers, rank, recount
 from shared.auth import Role

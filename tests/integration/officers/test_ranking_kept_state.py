@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from services.officers import api_liability_ranking, ranking_state
-from services.officers.api_common import bank_today
+from services.officers.deps import bank_today
 from services.officers.ledger import to_fen
 from services.officers.liability import count_npl
 from services.officers.liability_policy import LiabilityPolicy

@@ -18,7 +18,7 @@ from services.officers.appointment import (
     give_opinion,
     missing_preconditions,
 )
-from services.officers.rules_common import RuleError
+from services.officers.kernel.rules import RuleError
 
 D = date(2025, 6, 1)
 

@@ -13,7 +13,7 @@ from services.officers.buyout import (
     retirement_buyout,
     settlement_order,
 )
-from services.officers.liability import Collateral
+from services.officers.kernel.vocabulary import Collateral
 from services.officers.liability_policy import LiabilityPolicy
 
 D = Decimal

@@ -14,7 +14,7 @@ from services.officers.collection import (
     officer_status,
     validate_targets,
 )
-from services.officers.rules_common import RuleError
+from services.officers.kernel.rules import RuleError
 
 D = Decimal
 TARGETS = [D("50000.00"), D("50000.00"), D("100000.00"), D("100000.00")]  # year 300,000

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.officers.exit_service import exit_conditions
-from services.officers.liability import ExitFacts, Gender, evaluate_exit
+from services.officers.kernel.vocabulary import Gender
+from services.officers.liability import ExitFacts, evaluate_exit
 from services.officers.liability_policy import LiabilityPolicy
 
 POLICY = LiabilityPolicy.default()

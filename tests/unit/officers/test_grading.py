@@ -43,6 +43,7 @@ from services.officers.grading_run import (
     new_run,
     transition,
 )
+from services.officers.kernel.rules import RuleError
 from services.officers.protection import (
     add_months,
     in_protection,
@@ -50,7 +51,6 @@ from services.officers.protection import (
     protected_pay,
     protection_end,
 )
-from services.officers.rules_common import RuleError
 
 D = Decimal
 POLICY = GradingPolicy.default()

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from services.officers.kernel.vocabulary import Collateral
 from services.officers.ledger import collateral_of, overdue_days
-from services.officers.liability import Collateral
 
 
 @pytest.mark.parametrize(

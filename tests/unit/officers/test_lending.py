@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from services.officers.kernel.vocabulary import Collateral
 from services.officers.lending import (
     BorrowerFacts,
     FamilyGuarantee,
@@ -13,7 +14,6 @@ from services.officers.lending import (
     ProposedLoan,
     check_loan,
 )
-from services.officers.liability import Collateral
 from services.officers.liability_policy import LiabilityPolicy
 
 D = Decimal

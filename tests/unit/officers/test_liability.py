@@ -8,13 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from services.officers.kernel.rules import RuleError
+from services.officers.kernel.vocabulary import Collateral, Gender, LoanClass, LoanState
 from services.officers.liability import (
-    Collateral,
     CountyEntry,
     ExitFacts,
-    Gender,
-    LoanClass,
-    LoanState,
     count_npl,
     eliminate,
     evaluate_exit,
@@ -24,7 +22,6 @@ from services.officers.liability import (
     transition_plan,
 )
 from services.officers.liability_policy import LiabilityPolicy
-from services.officers.rules_common import RuleError
 
 D = Decimal
 POLICY = LiabilityPolicy.default()

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.officers.kernel.rules import RuleError
 from services.officers.ranking import (
     EliminationCheck,
     MonthlyRanking,
@@ -22,7 +23,6 @@ from services.officers.ranking import (
     rank_month,
     review_year,
 )
-from services.officers.rules_common import RuleError
 
 D = Decimal
 POLICY = RankingPolicy.default()

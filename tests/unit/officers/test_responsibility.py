@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from services.officers.kernel.rules import RuleError
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.responsibility import (
     OFFICE_HEAD,
@@ -23,7 +24,6 @@ from services.officers.responsibility import (
     plan_refinance,
     watch,
 )
-from services.officers.rules_common import RuleError
 from shared.org import ancestors
 
 D = Decimal

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
+from services.officers.kernel.rules import RuleError
 from services.officers.liability_policy import LiabilityPolicy
-from services.officers.rules_common import RuleError
 from services.officers.vintage import (
     Payer,
     Status,

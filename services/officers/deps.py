@@ -1,4 +1,5 @@
-"""Pieces every officers router shares: role dependencies, the bank's date, rule errors.
+"""Pieces every officers router shares: role dependencies, the bank's date, rule errors, and the
+load-or-404 of an officer or a ledger loan in the caller's subtree.
 
 `RuleRoute` makes FastAPI's own validation errors name the spec rule of the route (declared
 with `openapi_extra=rule("O2")`), so a malformed body is a 422 naming the field and the rule.
@@ -15,9 +16,14 @@ from fastapi import Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from services.officers.rules_common import RuleError
+from services.officers import store
+from services.officers.kernel.rules import RuleError
+from services.officers.models.ledger import LedgerLoan
+from services.officers.models.people import Officer
 from shared.auth import Caller, Role, allow
-from shared.errors import Conflict, InvalidInput, validation_errors
+from shared.db import SessionDep
+from shared.errors import Conflict, InvalidInput, NotFound, validation_errors
+from shared.events import Id
 
 READERS = (
     Role.OFFICER,
@@ -36,6 +42,9 @@ RiskDep = Annotated[Caller, Depends(allow(Role.RISK))]
 CommitteeDep = Annotated[Caller, Depends(allow(Role.COMMITTEE))]
 # A stored row id: an INTEGER column on PostgreSQL, so larger ids are refused as input.
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+OfficerId = Annotated[Id, Path()]
+LoanId = Annotated[Id, Path()]
 
 
 def rule(name: str) -> dict[str, Any]:
@@ -109,3 +118,19 @@ def idempotency_key(caller: Caller, header: str | None) -> str | None:
             "Idempotency-Key must be 1-200 characters", pointer="#header/idempotency-key"
         )
     return f"{caller.credential_id}:{key}"
+
+
+async def visible_officer(session: SessionDep, caller: Caller, officer_id: str) -> Officer:
+    """The officer when it lies in the caller's subtree; 404 otherwise (G4)."""
+    officer = await store.get_officer(session, officer_id)
+    if officer is None or not caller.sees(officer.org_id):
+        raise NotFound(f"officer {officer_id} does not exist")
+    return officer
+
+
+async def visible_loan(session: SessionDep, caller: Caller, loan_id: str) -> LedgerLoan:
+    """The loan when it lies in the caller's subtree; 404 otherwise."""
+    loan = await session.get(LedgerLoan, loan_id)
+    if loan is None or not caller.sees(loan.org_id):
+        raise NotFound(f"loan {loan_id} is not in the ledger")
+    return loan
