@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.officers import collection_service, lending_service, store
+from services.officers import collection_service, lending_service
 from services.officers.api_ledger import LoanRead, loan_read
 from services.officers.deps import (
     LoanId,
@@ -28,6 +28,7 @@ from services.officers.kernel.vocabulary import Collateral
 from services.officers.lending import FamilyGuarantee, ProposedLoan, Violation
 from services.officers.models.borrowers import Borrower, LoanTerms
 from services.officers.models.ledger import LedgerLoan, LoanResponsibility
+from services.officers.org import store
 from shared.auth import Caller, Forbidden, Role, allow
 from shared.db import SessionDep
 from shared.errors import Conflict, InvalidInput, NotFound

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 
 from services.officers.buyout import BuyoutLoan, Funds, retirement_buyout, settlement_key
 from services.officers.deps import ReaderDep, RuleRoute, rule
-from services.officers.grading_policy import Post
+from services.officers.grading.policy import Post
 from services.officers.kernel import policies
 from services.officers.kernel.rules import RuleError
 from services.officers.kernel.vocabulary import LoanState

@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers import ranking_state
 from services.officers.deps import ReaderDep, RuleRoute, TodayDep, rule, today_in
+from services.officers.grading.run_inputs import sub_branch_of
 from services.officers.liability import CountyEntry, EliminationResult, eliminate
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.liability_ranking import counties, recount
 from services.officers.models.people import CollectionAssignment, Officer
 from services.officers.ranking_state import Validator, params_of, validator_of
-from services.officers.run_inputs import sub_branch_of
 from shared.auth import narrowest
 from shared.errors import InvalidInput
 from shared.etag import PolledRead, PolledReadDep, make_etag, not_modified

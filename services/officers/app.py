@@ -14,24 +14,24 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.officers import (
-    api,
     api_collection,
     api_exit,
     api_funds,
-    api_grading,
     api_ledger,
     api_lending,
     api_liability,
     api_liability_ranking,
-    api_people,
-    api_records,
     api_responsibility,
-    api_runs,
     consumer,
-    grading_jobs,
     ranking_state,
 )
+from services.officers.certification import api as api_people
 from services.officers.config import Settings
+from services.officers.grading import api as api_grading
+from services.officers.grading import api_runs
+from services.officers.grading import jobs as grading_jobs
+from services.officers.org import api
+from services.officers.records import api as api_records
 from shared.app import ServiceSpec, build_app
 from shared.consumer import consumer_running
 

@@ -21,7 +21,7 @@ from services.officers.collection import (
 from services.officers.kernel import policies
 from services.officers.liability_ranking import rank_counties
 from services.officers.models.borrowers import CollectionDuty, CollectionPlan, CollectionQuarter
-from services.officers.store import within
+from services.officers.org.store import within
 from shared.errors import Conflict
 from shared.paging import keyset
 

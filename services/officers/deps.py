@@ -16,10 +16,10 @@ from fastapi import Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from services.officers import store
 from services.officers.kernel.rules import RuleError
 from services.officers.models.ledger import LedgerLoan
 from services.officers.models.people import Officer
+from services.officers.org import store
 from shared.auth import Caller, Role, allow
 from shared.db import SessionDep
 from shared.errors import Conflict, InvalidInput, NotFound, validation_errors

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers import funds_service
-from services.officers.appointment import ReviewResult
+from services.officers.certification.rules import ReviewResult
+from services.officers.certification.schemas import ExamKind
 from services.officers.funds import Move, MovementKind, plan_deduction
 from services.officers.kernel.vocabulary import Gender
 from services.officers.liability import ExitFacts, exit_age_date
@@ -31,7 +32,6 @@ from services.officers.schemas_exit import (
     PayYearRead,
     VintageRecordIn,
 )
-from services.officers.schemas_people import ExamKind
 from services.officers.tolerance import (
     Quarter,
     exit_year_performance,

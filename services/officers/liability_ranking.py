@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers import ranking_state
+from services.officers.grading.run_inputs import sub_branch_of
 from services.officers.kernel.vocabulary import LoanState
 from services.officers.ledger import loan_state
 from services.officers.liability import (
@@ -30,7 +31,6 @@ from services.officers.models.ledger import LedgerLoan
 from services.officers.models.people import Officer, OrgNode
 from services.officers.models.responsibility import OrgHead
 from services.officers.responsibility import effective_management
-from services.officers.run_inputs import sub_branch_of
 from shared.org import is_within
 
 ZERO = Decimal(0)

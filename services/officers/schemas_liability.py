@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.officers.grading_policy import Post
+from services.officers.grading.policy import Post
 from services.officers.kernel.vocabulary import Collateral, LoanClass
 
 Money = Decimal

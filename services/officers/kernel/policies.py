@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers.grading_policy import GradingPolicy
+from services.officers.grading.policy import GradingPolicy
 from services.officers.liability_policy import LiabilityPolicy
 from services.officers.models.grading import Policy
-from services.officers.ranking import RankingPolicy
+from services.officers.records.rules import RankingPolicy
 
 # One deployment serves one company: its organisation tree is rooted at the head office "HO".
 COMPANY = "HO"

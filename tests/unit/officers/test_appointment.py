@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.officers.appointment import (
+from services.officers.certification.rules import (
     AppointmentStatus,
     Decision,
     OfficerStatus,

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from services.officers.compute_input import parse_compute
-from services.officers.figures import FiguresValues, clean_figures, read_figures_csv
-from services.officers.grading import grade_all
-from services.officers.grading_policy import GradingPolicy
-from services.officers.run_inputs import (
+from services.officers.grading.compute_input import parse_compute
+from services.officers.grading.figures import FiguresValues, clean_figures, read_figures_csv
+from services.officers.grading.policy import GradingPolicy
+from services.officers.grading.rules import grade_all
+from services.officers.grading.run_inputs import (
     FiguresRow,
     grade_stored,
     peers_from_json,

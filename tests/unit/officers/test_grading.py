@@ -13,16 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.officers.grading import (
-    Cap,
-    GradingResult,
-    apply_caps,
-    grade_all,
-    grade_for_score,
-    grade_officer,
-    run_fingerprint,
-)
-from services.officers.grading_items import (
+from services.officers.grading.items import (
     BranchClass,
     Limit,
     OfficerFigures,
@@ -33,8 +24,24 @@ from services.officers.grading_items import (
     score_quality,
     score_volume,
 )
-from services.officers.grading_policy import Grade, GradingPolicy, Post
-from services.officers.grading_run import (
+from services.officers.grading.policy import Grade, GradingPolicy, Post
+from services.officers.grading.protection import (
+    add_months,
+    in_protection,
+    post_decision,
+    protected_pay,
+    protection_end,
+)
+from services.officers.grading.rules import (
+    Cap,
+    GradingResult,
+    apply_caps,
+    grade_all,
+    grade_for_score,
+    grade_officer,
+    run_fingerprint,
+)
+from services.officers.grading.run import (
     Actor,
     GradingRun,
     RunAction,
@@ -44,13 +51,6 @@ from services.officers.grading_run import (
     transition,
 )
 from services.officers.kernel.rules import RuleError
-from services.officers.protection import (
-    add_months,
-    in_protection,
-    post_decision,
-    protected_pay,
-    protection_end,
-)
 
 D = Decimal
 POLICY = GradingPolicy.default()

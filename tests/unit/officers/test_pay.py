@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from services.officers.grading_policy import Grade, GradingPolicy, Post
-from services.officers.pay import PayInputs, pay_line
+from services.officers.grading.pay import PayInputs, pay_line
+from services.officers.grading.policy import Grade, GradingPolicy, Post
 
 D = Decimal
 POLICY = GradingPolicy.default()

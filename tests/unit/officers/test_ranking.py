@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.officers.kernel.rules import RuleError
-from services.officers.ranking import (
+from services.officers.records.rules import (
     EliminationCheck,
     MonthlyRanking,
     MonthlyScore,

@@ -16,9 +16,11 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import dossier, ranking_state, store, store_grading
-from services.officers.dossier import EntryKind, NewEntry
-from services.officers.grading_policy import Grade, GradingPolicy, Post
+from services.officers import ranking_state
+from services.officers.grading import store as store_grading
+from services.officers.grading.pay import PayInputs, pay_line
+from services.officers.grading.policy import Grade, GradingPolicy, Post
+from services.officers.grading.protection import add_months, in_protection
 from services.officers.models.grading import (
     GradingResultRow,
     GradingRunRow,
@@ -31,9 +33,10 @@ from services.officers.models.people import (
     Officer,
     OfficerPostPeriod,
 )
-from services.officers.pay import PayInputs, pay_line
-from services.officers.protection import add_months, in_protection
-from services.officers.service import close_periods_bulk
+from services.officers.org import store
+from services.officers.org.service import close_periods_bulk
+from services.officers.records import dossier
+from services.officers.records.dossier import EntryKind, NewEntry
 from shared.errors import Conflict
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from services.officers.figures import FiguresValues
+from services.officers.grading.figures import FiguresValues
+from services.officers.grading.run_inputs import FiguresRow
 from services.officers.models.grading import (
     DossierEntry,
     GradingResultRow,
@@ -21,8 +22,7 @@ from services.officers.models.grading import (
     YearFigures,
 )
 from services.officers.models.people import Exam, ExamResult, Officer, OrgNode
-from services.officers.run_inputs import FiguresRow
-from services.officers.store import within
+from services.officers.org.store import within
 from shared.paging import keyset
 
 FIGURE_FIELDS = tuple(FiguresValues.__dataclass_fields__)

@@ -9,14 +9,21 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import dossier, store
-from services.officers.appointment import (
+from services.officers.certification.rules import (
     OfficerStatus,
     ReviewResult,
     check_collection_result,
     check_review,
 )
-from services.officers.dossier import EntryKind, NewEntry
+from services.officers.certification.schemas import (
+    ExamCreate,
+    ExamKind,
+    ExamRead,
+    ExamResultIn,
+    ExamResultRead,
+    ExamResultsRead,
+    ReviewIn,
+)
 from services.officers.kernel.rules import RuleError
 from services.officers.models.people import (
     Certificate,
@@ -26,16 +33,10 @@ from services.officers.models.people import (
     Officer,
     QualificationReview,
 )
-from services.officers.schemas_people import (
-    ExamCreate,
-    ExamKind,
-    ExamRead,
-    ExamResultIn,
-    ExamResultRead,
-    ExamResultsRead,
-    ReviewIn,
-)
-from services.officers.service import record_period
+from services.officers.org import store
+from services.officers.org.service import record_period
+from services.officers.records import dossier
+from services.officers.records.dossier import EntryKind, NewEntry
 from shared.errors import Conflict
 
 

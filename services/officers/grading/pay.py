@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from services.officers.grading_policy import Grade, GradingPolicy, Post
-from services.officers.protection import protected_pay, protection_end
+from services.officers.grading.policy import Grade, GradingPolicy, Post
+from services.officers.grading.protection import protected_pay, protection_end
 
 FEN = Decimal("0.01")
 ZERO = Decimal(0)

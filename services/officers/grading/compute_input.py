@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.officers.figures import parse_count, parse_money
-from services.officers.grading_items import BranchClass, OfficerFigures
-from services.officers.grading_policy import GradingPolicy, Post
+from services.officers.grading.figures import parse_count, parse_money
+from services.officers.grading.items import BranchClass, OfficerFigures
+from services.officers.grading.policy import GradingPolicy, Post
 from services.officers.kernel.rules import RuleError
 
 MAX_OFFICERS = 20_000

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.officers.appointment import AppointmentStatus, Decision, Opinion, ReviewResult
+from services.officers.certification.rules import AppointmentStatus, Decision, Opinion, ReviewResult
 from shared.events import Id
 
 Note = Annotated[str, StringConstraints(max_length=1000, strip_whitespace=True)]
@@ -108,6 +108,10 @@ class DecisionIn(_In):
 
 
 class StepRead(BaseModel):
+    # Two classes of this name: OpenAPI names this one's schema after its module, kept as
+    # published before the officers packages (issue 15).
+    __module__ = "services.officers.schemas_people"
+
     model_config = ConfigDict(from_attributes=True)
 
     step: str
@@ -117,6 +121,9 @@ class StepRead(BaseModel):
     by_role: str
     on_date: date
     at: datetime
+
+
+StepRead.model_rebuild()  # its annotations resolve in this module, not the pinned one
 
 
 class AppointmentRead(BaseModel):

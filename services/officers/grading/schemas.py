@@ -94,6 +94,10 @@ class ProgressRead(BaseModel):
 
 
 class StepRead(BaseModel):
+    # Two classes of this name: OpenAPI names this one's schema after its module, kept as
+    # published before the officers packages (issue 15).
+    __module__ = "services.officers.schemas_grading"
+
     action: str
     from_status: str
     to_status: str
@@ -101,6 +105,9 @@ class StepRead(BaseModel):
     by: str
     on: date
     at: datetime
+
+
+StepRead.model_rebuild()  # its annotations resolve in this module, not the pinned one
 
 
 class RunRead(BaseModel):

@@ -9,12 +9,13 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import approval, store, store_grading
-from services.officers.grading import grade_officer
-from services.officers.grading_items import BranchClass, OfficerFigures, peer_group_of
-from services.officers.grading_jobs import Snapshot, effective_state
-from services.officers.grading_policy import GradingPolicy, Post
-from services.officers.grading_run import (
+from services.officers.grading import approval
+from services.officers.grading import store as store_grading
+from services.officers.grading.items import BranchClass, OfficerFigures, peer_group_of
+from services.officers.grading.jobs import Snapshot, effective_state
+from services.officers.grading.policy import GradingPolicy, Post
+from services.officers.grading.rules import grade_officer
+from services.officers.grading.run import (
     Actor,
     GradingRun,
     RunAction,
@@ -24,10 +25,7 @@ from services.officers.grading_run import (
     new_run,
     transition,
 )
-from services.officers.kernel import policies
-from services.officers.kernel.rules import RuleError
-from services.officers.models.grading import GradingResultRow, GradingRunRow, GradingRunStep
-from services.officers.run_inputs import (
+from services.officers.grading.run_inputs import (
     count_sources_dict,
     peers_from_json,
     peers_to_json,
@@ -36,13 +34,11 @@ from services.officers.run_inputs import (
     run_peers,
     snapshot_fingerprint,
 )
-from services.officers.schemas_grading import (
-    ProgressRead,
-    RunCreate,
-    RunRead,
-    StepRead,
-    VerifyRead,
-)
+from services.officers.grading.schemas import ProgressRead, RunCreate, RunRead, StepRead, VerifyRead
+from services.officers.kernel import policies
+from services.officers.kernel.rules import RuleError
+from services.officers.models.grading import GradingResultRow, GradingRunRow, GradingRunStep
+from services.officers.org import store
 from shared.auth import Caller, Forbidden, Role
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.paging import page_of

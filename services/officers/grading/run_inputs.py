@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from services.officers.figures import FiguresValues
-from services.officers.grading import GradingResult, grade_officer, run_fingerprint
-from services.officers.grading_items import (
+from services.officers.grading.figures import FiguresValues
+from services.officers.grading.items import (
     BranchClass,
     OfficerFigures,
     PeerAverage,
@@ -28,7 +27,8 @@ from services.officers.grading_items import (
     peer_averages,
     peer_group_of,
 )
-from services.officers.grading_policy import GradingPolicy, Post
+from services.officers.grading.policy import GradingPolicy, Post
+from services.officers.grading.rules import GradingResult, grade_officer, run_fingerprint
 from shared.org import is_within
 
 COUNT_NAMES = ("failed_exams", "fines", "criticisms", "serious_violations")

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.officers.kernel import policies
 from services.officers.models.grading import MonthlyScore
 from services.officers.models.people import Officer
-from services.officers.ranking import (
+from services.officers.org.store import within
+from services.officers.records.rules import (
     EliminationCheck,
     MonthlyRanking,
     PairBonus,
@@ -24,10 +25,8 @@ from services.officers.ranking import (
     rank_month,
     review_year,
 )
-from services.officers.ranking import (
-    MonthlyScore as Score,
-)
-from services.officers.schemas_records import (
+from services.officers.records.rules import MonthlyScore as Score
+from services.officers.records.schemas import (
     BonusRead,
     EliminationRead,
     PairRead,
@@ -37,7 +36,6 @@ from services.officers.schemas_records import (
     ScoreIn,
     ScoresRecorded,
 )
-from services.officers.store import within
 
 
 async def record(

@@ -10,7 +10,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import appointments, certification, store
+from services.officers.certification import appointments
+from services.officers.certification import service as certification
+from services.officers.certification.schemas import (
+    AppointmentCreate,
+    AppointmentRead,
+    CollectionAssignmentRead,
+    CollectionResultIn,
+    DecisionIn,
+    ExamCreate,
+    ExamRead,
+    ExamResultsIn,
+    ExamResultsRead,
+    OpinionIn,
+    ReviewIn,
+    ReviewRead,
+)
 from services.officers.deps import (
     CommitteeDep,
     HeadOfficeDep,
@@ -29,20 +44,7 @@ from services.officers.deps import (
 )
 from services.officers.kernel.rules import RuleError
 from services.officers.models.people import Appointment, CollectionAssignment, Officer
-from services.officers.schemas_people import (
-    AppointmentCreate,
-    AppointmentRead,
-    CollectionAssignmentRead,
-    CollectionResultIn,
-    DecisionIn,
-    ExamCreate,
-    ExamRead,
-    ExamResultsIn,
-    ExamResultsRead,
-    OpinionIn,
-    ReviewIn,
-    ReviewRead,
-)
+from services.officers.org import store
 from shared.auth import Caller, Role, allow
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound

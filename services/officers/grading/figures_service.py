@@ -15,18 +15,19 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import store, store_grading
-from services.officers.figures import (
+from services.officers.grading import store as store_grading
+from services.officers.grading.figures import (
     CsvProblem,
     FiguresValues,
     clean_figures,
     clean_peer_columns,
     read_figures_csv,
 )
+from services.officers.grading.run_inputs import sub_branch_of
+from services.officers.grading.schemas import FigureChange, FiguresImportRead
 from services.officers.models.grading import YearFigures
 from services.officers.models.people import Officer
-from services.officers.run_inputs import sub_branch_of
-from services.officers.schemas_grading import FigureChange, FiguresImportRead
+from services.officers.org import store
 from shared.auth import Caller
 from shared.errors import Conflict, InvalidInput
 

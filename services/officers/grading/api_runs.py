@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
-from services.officers import grading_runs, store_grading
 from services.officers.deps import (
     HeadOfficeDep,
     ReaderDep,
@@ -22,9 +21,11 @@ from services.officers.deps import (
     now_utc,
     rule,
 )
-from services.officers.grading_jobs import GradingJobs, Snapshot
-from services.officers.grading_run import RunAction
-from services.officers.schemas_grading import RunCreate, RunRead, RunStepIn, VerifyRead
+from services.officers.grading import runs as grading_runs
+from services.officers.grading import store as store_grading
+from services.officers.grading.jobs import GradingJobs, Snapshot
+from services.officers.grading.run import RunAction
+from services.officers.grading.schemas import RunCreate, RunRead, RunStepIn, VerifyRead
 from shared.app import get_sessionmaker
 from shared.auth import Caller, narrowest
 from shared.db import SessionDep

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from services.officers.grading.protection import add_months
 from services.officers.kernel.rules import RuleError
-from services.officers.protection import add_months
 
 
 class AppointmentStatus(StrEnum):

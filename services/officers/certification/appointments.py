@@ -8,8 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import dossier, store
-from services.officers.appointment import (
+from services.officers.certification.rules import (
     AppointmentStatus,
     Decision,
     OfficerStatus,
@@ -19,18 +18,20 @@ from services.officers.appointment import (
     give_opinion,
     missing_preconditions,
 )
-from services.officers.certification import has_certificate_on
-from services.officers.dossier import EntryKind, NewEntry
-from services.officers.kernel.rules import RuleError
-from services.officers.models.people import Appointment, AppointmentStep, Officer
-from services.officers.schemas_people import (
+from services.officers.certification.schemas import (
     AppointmentCreate,
     AppointmentRead,
     DecisionIn,
     OpinionIn,
     StepRead,
 )
-from services.officers.service import record_period
+from services.officers.certification.service import has_certificate_on
+from services.officers.kernel.rules import RuleError
+from services.officers.models.people import Appointment, AppointmentStep, Officer
+from services.officers.org import store
+from services.officers.org.service import record_period
+from services.officers.records import dossier
+from services.officers.records.dossier import EntryKind, NewEntry
 from shared.errors import Conflict
 
 

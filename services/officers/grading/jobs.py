@@ -21,10 +21,10 @@ from fastapi import FastAPI
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.officers.grading_items import PeerAverage, PeerGroup
-from services.officers.grading_policy import GradingPolicy
+from services.officers.grading.items import PeerAverage, PeerGroup
+from services.officers.grading.policy import GradingPolicy
+from services.officers.grading.run_inputs import GradedInput, grade_stored, result_columns
 from services.officers.models.grading import GradingResultRow, GradingRunRow
-from services.officers.run_inputs import GradedInput, grade_stored, result_columns
 
 log = logging.getLogger("officers.grading_jobs")
 

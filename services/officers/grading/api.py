@@ -8,8 +8,6 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 
-from services.officers import figures_service, store_grading
-from services.officers.compute_input import REQUIRED, parse_compute
 from services.officers.deps import (
     HeadOfficeDep,
     OfficerId,
@@ -21,19 +19,17 @@ from services.officers.deps import (
     rule,
     visible_officer,
 )
-from services.officers.figures import ALL_COLUMNS
-from services.officers.grading import grade_all
+from services.officers.grading import figures_service
+from services.officers.grading import store as store_grading
+from services.officers.grading.compute_input import REQUIRED, parse_compute
+from services.officers.grading.figures import ALL_COLUMNS
+from services.officers.grading.rules import grade_all
+from services.officers.grading.schemas import FiguresImportRead, FiguresIn, FiguresRead, PolicyRead
 from services.officers.kernel import policies
 from services.officers.kernel.policies import PolicyKind, StoredPolicy
 from services.officers.kernel.rules import RuleError
 from services.officers.models.grading import YearFigures
-from services.officers.schemas_grading import (
-    FiguresImportRead,
-    FiguresIn,
-    FiguresRead,
-    PolicyRead,
-)
-from services.officers.schemas_records import ComputeRead
+from services.officers.records.schemas import ComputeRead
 from shared.auth import narrowest
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound

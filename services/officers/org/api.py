@@ -6,8 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.officers import handover_service, service, store
-from services.officers.certification import has_certificate_on
+from services.officers import handover_service
+from services.officers.certification.schemas import (
+    CertificateRead,
+    CollectionAssignmentRead,
+    QualificationRead,
+    ReviewRead,
+)
+from services.officers.certification.service import has_certificate_on
 from services.officers.deps import (
     HeadOfficeDep,
     OfficerId,
@@ -18,9 +24,10 @@ from services.officers.deps import (
     rule,
     visible_officer,
 )
+from services.officers.grading.protection import protection_end
 from services.officers.kernel import policies
-from services.officers.protection import protection_end
-from services.officers.schemas import (
+from services.officers.org import service, store
+from services.officers.org.schemas import (
     OfficerCreate,
     OfficerRead,
     OfficerUpdate,
@@ -29,12 +36,6 @@ from services.officers.schemas import (
     OrgNodeRead,
     OrgNodeUpdate,
     PostPeriodRead,
-)
-from services.officers.schemas_people import (
-    CertificateRead,
-    CollectionAssignmentRead,
-    QualificationRead,
-    ReviewRead,
 )
 from shared.auth import Forbidden, narrowest
 from shared.db import SessionDep

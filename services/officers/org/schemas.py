@@ -29,6 +29,10 @@ KIND_BY_DEPTH = (OrgKind.HEAD_OFFICE, OrgKind.BRANCH, OrgKind.SUB_BRANCH, OrgKin
 class Post(StrEnum):
     """Posts graded by O6-O14 (managers for reference, O14)."""
 
+    # Two classes of this name: OpenAPI names this one's schema after its module, kept as
+    # published before the officers packages (issue 15).
+    __module__ = "services.officers.schemas"
+
     OFFICER = "officer"
     SUB_BRANCH_HEAD = "sub_branch_head"
     DEPUTY_HEAD = "deputy_head"

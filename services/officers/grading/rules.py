@@ -25,7 +25,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from services.officers.grading_items import (
+from services.officers.grading.items import (
     GRADING_CONTEXT,
     Deductions,
     InterestItem,
@@ -42,7 +42,7 @@ from services.officers.grading_items import (
     score_volume,
     validate_figures,
 )
-from services.officers.grading_policy import Grade, GradingPolicy, Post
+from services.officers.grading.policy import Grade, GradingPolicy, Post
 from services.officers.kernel.rules import RuleError, fmt, quantize_points
 
 

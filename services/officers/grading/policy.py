@@ -33,6 +33,10 @@ class Grade(IntEnum):
 class Post(StrEnum):
     """O14: an officer's post; everything but OFFICER is graded for reference only."""
 
+    # Two classes of this name: OpenAPI names this one's schema after its module, kept as
+    # published before the officers packages (issue 15).
+    __module__ = "services.officers.grading_policy"
+
     OFFICER = "officer"
     SUB_BRANCH_HEAD = "sub_branch_head"
     DEPUTY_HEAD = "deputy_head"

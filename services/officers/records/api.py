@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.officers import dossier, ranking_service, store, store_grading
 from services.officers.deps import (
     OfficerId,
     ReaderDep,
@@ -20,11 +19,15 @@ from services.officers.deps import (
     rule,
     visible_officer,
 )
-from services.officers.dossier import DocumentType, EntryKind, Finding, NewEntry
+from services.officers.grading import store as store_grading
+from services.officers.grading.schemas import OfficerGradeRead, PayLineRead
 from services.officers.kernel.rules import RuleError
-from services.officers.ranking import YearMonth
-from services.officers.schemas_grading import OfficerGradeRead, PayLineRead
-from services.officers.schemas_records import (
+from services.officers.org import store
+from services.officers.records import dossier
+from services.officers.records import service as ranking_service
+from services.officers.records.dossier import DocumentType, EntryKind, Finding, NewEntry
+from services.officers.records.rules import YearMonth
+from services.officers.records.schemas import (
     DossierEntryCreate,
     DossierEntryRead,
     DossierRead,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from services.officers.grading_policy import Grade, GradingPolicy
+from services.officers.grading.policy import Grade, GradingPolicy
 from services.officers.kernel.rules import RuleError
 
 # ---------------------------------------------------------------------------------------------

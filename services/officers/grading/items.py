@@ -36,7 +36,7 @@ from decimal import (
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from services.officers.grading_policy import GradingPolicy, Post
+from services.officers.grading.policy import GradingPolicy, Post
 from services.officers.kernel.rules import RuleError, quantize_points
 
 ZERO = Decimal(0)

@@ -7,10 +7,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import dossier, store
-from services.officers.dossier import EntryKind, NewEntry
 from services.officers.models.people import Officer, OfficerPostPeriod, OrgNode
-from services.officers.schemas import (
+from services.officers.org import store
+from services.officers.org.schemas import (
     CREATE_FIELDS,
     KIND_BY_DEPTH,
     OfficerCreate,
@@ -21,6 +20,8 @@ from services.officers.schemas import (
     OrgNodeRead,
     OrgNodeUpdate,
 )
+from services.officers.records import dossier
+from services.officers.records.dossier import EntryKind, NewEntry
 from shared.errors import Conflict, InvalidInput
 from shared.org import depth
 
