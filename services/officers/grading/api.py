@@ -19,7 +19,7 @@ from services.officers.deps import (
     rule,
     visible_officer,
 )
-from services.officers.grading import figures_service
+from services.officers.grading import api_runs, figures_service
 from services.officers.grading import store as store_grading
 from services.officers.grading.compute_input import REQUIRED, parse_compute
 from services.officers.grading.figures import ALL_COLUMNS
@@ -286,3 +286,6 @@ async def import_figures(
     return await figures_service.import_csv(
         session, year, text, caller=caller, dry_run=dry_run, at=now_utc()
     )
+
+
+router.include_router(api_runs.router)  # the stored runs (O13-O15), after the routes above

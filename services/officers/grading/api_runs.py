@@ -34,7 +34,8 @@ from shared.openapi import also
 from shared.org import OrgPath
 from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 
-router = APIRouter(prefix="/v1/grading/runs", tags=["grading runs"], route_class=RuleRoute)
+# Served under `grading.api.router` (prefix /v1).
+router = APIRouter(prefix="/grading/runs", tags=["grading runs"], route_class=RuleRoute)
 RunId = RowId
 KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key")]
 Wait = Annotated[bool, Query(description="answer once the results are stored")]

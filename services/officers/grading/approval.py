@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import ranking_state
 from services.officers.grading import store as store_grading
 from services.officers.grading.pay import PayInputs, pay_line
 from services.officers.grading.policy import Grade, GradingPolicy, Post
 from services.officers.grading.protection import add_months, in_protection
+from services.officers.liability import ranking_state
 from services.officers.models.grading import (
     GradingResultRow,
     GradingRunRow,

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.officers.grading.policy import GradingPolicy
-from services.officers.liability_policy import LiabilityPolicy
+from services.officers.liability.policy import LiabilityPolicy
 from services.officers.models.grading import Policy
 from services.officers.records.rules import RankingPolicy
 

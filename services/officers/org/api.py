@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.officers import handover_service
 from services.officers.certification.schemas import (
     CertificateRead,
     CollectionAssignmentRead,
@@ -37,6 +36,7 @@ from services.officers.org.schemas import (
     OrgNodeUpdate,
     PostPeriodRead,
 )
+from services.officers.responsibility import handovers as handover_service
 from shared.auth import Forbidden, narrowest
 from shared.db import SessionDep
 from shared.errors import NotFound

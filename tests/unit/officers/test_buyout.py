@@ -6,15 +6,15 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from services.officers.buyout import (
+from services.officers.kernel.vocabulary import Collateral
+from services.officers.liability.buyout import (
     BuyoutLoan,
     Disposition,
     Funds,
     retirement_buyout,
     settlement_order,
 )
-from services.officers.kernel.vocabulary import Collateral
-from services.officers.liability_policy import LiabilityPolicy
+from services.officers.liability.policy import LiabilityPolicy
 
 D = Decimal
 POLICY = LiabilityPolicy.default()

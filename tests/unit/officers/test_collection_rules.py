@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.officers.collection import (
+from services.officers.collection.rules import (
     CollectionState,
     PlanStatus,
     judge_plan,

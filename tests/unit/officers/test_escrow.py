@@ -6,12 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from services.officers.funds import (
-    Account,
-    MovementKind,
-    plan_escrow,
-    plan_escrow_release,
-)
+from services.officers.funds.rules import Account, MovementKind, plan_escrow, plan_escrow_release
 
 D = Decimal
 RF, PD, SF, ES = Account.RISK_FUND, Account.POST_DEPOSIT, Account.SHORTFALL, Account.ESCROW

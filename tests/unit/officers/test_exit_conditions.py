@@ -8,10 +8,10 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.officers.exit_service import exit_conditions
+from services.officers.exit.service import exit_conditions
 from services.officers.kernel.vocabulary import Gender
-from services.officers.liability import ExitFacts, evaluate_exit
-from services.officers.liability_policy import LiabilityPolicy
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.rules import ExitFacts, evaluate_exit
 
 POLICY = LiabilityPolicy.default()
 

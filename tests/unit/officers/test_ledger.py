@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from services.officers.kernel.vocabulary import Collateral
-from services.officers.ledger import collateral_of, overdue_days
+from services.officers.ledger.rules import collateral_of, overdue_days
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,14 @@ from datetime import date
 from decimal import Decimal
 
 from services.officers.kernel.vocabulary import Collateral
-from services.officers.lending import (
+from services.officers.lending.rules import (
     BorrowerFacts,
     FamilyGuarantee,
     OfficerFacts,
     ProposedLoan,
     check_loan,
 )
-from services.officers.liability_policy import LiabilityPolicy
+from services.officers.liability.policy import LiabilityPolicy
 
 D = Decimal
 ON = date(2026, 3, 10)

@@ -10,7 +10,8 @@ import pytest
 
 from services.officers.kernel.rules import RuleError
 from services.officers.kernel.vocabulary import Collateral, Gender, LoanClass, LoanState
-from services.officers.liability import (
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.rules import (
     CountyEntry,
     ExitFacts,
     count_npl,
@@ -21,7 +22,6 @@ from services.officers.liability import (
     responsible_npl_balance,
     transition_plan,
 )
-from services.officers.liability_policy import LiabilityPolicy
 
 D = Decimal
 POLICY = LiabilityPolicy.default()

@@ -9,9 +9,15 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.officers.ledger import from_fen, loan_state, npl_contribution, npl_next_change, to_fen
-from services.officers.liability import count_npl
-from services.officers.liability_policy import LiabilityPolicy
+from services.officers.ledger.rules import (
+    from_fen,
+    loan_state,
+    npl_contribution,
+    npl_next_change,
+    to_fen,
+)
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.rules import count_npl
 
 DAY = date(2025, 6, 1)
 

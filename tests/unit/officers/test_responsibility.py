@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from services.officers.kernel.rules import RuleError
-from services.officers.liability_policy import LiabilityPolicy
-from services.officers.responsibility import (
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.responsibility.rules import (
     OFFICE_HEAD,
     Effective,
     HandoverItemState,

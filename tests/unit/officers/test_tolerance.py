@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from services.officers.liability_policy import LiabilityPolicy
-from services.officers.tolerance import (
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.tolerance import (
     IncomeYear,
     Quarter,
     exit_year_performance,

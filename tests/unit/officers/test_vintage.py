@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from services.officers.kernel.rules import RuleError
-from services.officers.liability_policy import LiabilityPolicy
-from services.officers.vintage import (
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.vintage import (
     Payer,
     Status,
     VintageLoan,

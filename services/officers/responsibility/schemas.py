@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.officers.responsibility import Departure, RefinanceCase
+from services.officers.responsibility.rules import Departure, RefinanceCase
 from shared.events import Id
 
 Text = str

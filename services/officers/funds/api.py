@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.officers import funds_service
 from services.officers.deps import OfficerId, ReaderDep, RuleRoute, rule, visible_officer
-from services.officers.funds import (
+from services.officers.funds import service as funds_service
+from services.officers.funds.rules import (
     Account,
     Move,
     MovementKind,
@@ -26,7 +26,7 @@ from services.officers.funds import (
     plan_refund,
     refundable,
 )
-from services.officers.funds_service import Posted
+from services.officers.funds.service import Posted
 from services.officers.kernel.vocabulary import Collateral
 from shared.auth import Caller, Role, allow
 from shared.db import SessionDep

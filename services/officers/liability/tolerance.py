@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from services.officers.liability_policy import LiabilityPolicy
+from services.officers.liability.policy import LiabilityPolicy
 
 FEN = Decimal("0.01")
 ZERO = Decimal(0)

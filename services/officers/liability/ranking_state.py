@@ -36,7 +36,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Select,
     Table,
     bindparam,
     delete,
@@ -45,7 +44,6 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -54,9 +52,8 @@ from sqlalchemy.orm import Session
 
 from services.officers.kernel import policies
 from services.officers.kernel.vocabulary import NPL_CLASSES
-from services.officers.ledger import from_fen, npl_contribution
-from services.officers.liability_policy import LiabilityPolicy
-from services.officers.models.grading import Policy
+from services.officers.ledger.rules import from_fen, npl_contribution
+from services.officers.liability.policy import LiabilityPolicy
 from services.officers.models.ledger import LedgerLoan, NplRevision, NplState, OfficerNpl
 from services.officers.models.people import CollectionAssignment, Officer, OrgNode
 from services.officers.models.responsibility import OrgHead
@@ -453,58 +450,6 @@ async def rebuild(session: AsyncSession, on: date) -> None:
 async def state(session: AsyncSession) -> Kept:
     """The kept balances' date, parameters, generation and revision (no lock)."""
     return await session.run_sync(lambda s: _state(s.connection()))
-
-
-@dataclass(frozen=True)
-class Validator:
-    """What the ranking's ETag is made of, read in one statement: the kept state and the
-    year's liability policy (its latest stored version; 0 and no body: the spec defaults)."""
-
-    kept: Kept
-    policy_version: int
-    policy_body: dict[str, Any] | None
-    policy_created_at: Any
-
-
-_POLICY = (
-    select(Policy.version, Policy.body, Policy.created_at)
-    .where(
-        Policy.company == policies.COMPANY,
-        Policy.kind == policies.PolicyKind.LIABILITY.value,
-        Policy.year == bindparam("year"),
-    )
-    .order_by(Policy.version.desc())
-    .limit(1)
-    .subquery()
-)
-_VALIDATOR = (
-    select(
-        STATE.c.on_date,
-        STATE.c.npl_overdue_days,
-        STATE.c.disposal_grace_days,
-        STATE.c.generation,
-        select(func.coalesce(func.sum(REVISION.c.revision), 0)).scalar_subquery(),
-        _POLICY.c.version,
-        _POLICY.c.body,
-        _POLICY.c.created_at,
-    )
-    .select_from(STATE.outerjoin(_POLICY, true()))
-    .where(STATE.c.id == 1)
-)
-
-
-def validator_query(year: int) -> tuple[Select[Any], dict[str, Any]]:
-    """The ranking's validator for `year` as one statement (issue 13: a 304 costs one round
-    trip on the read pool) and its parameters; `validator_of` reads its row."""
-    return _VALIDATOR, {"year": year}
-
-
-def validator_of(row: Sequence[Any]) -> Validator:
-    """The `Validator` of a `validator_query` row."""
-    kept = Kept(row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4]))
-    if row[5] is None:
-        return Validator(kept, 0, None, None)
-    return Validator(kept, int(row[5]), row[6], row[7])
 
 
 async def balances(session: AsyncSession) -> dict[str, Decimal]:

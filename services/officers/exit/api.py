@@ -10,25 +10,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.officers import exit_service, funds_service
-from services.officers.api_liability import unique_ids, whatif_policy
 from services.officers.deps import OfficerId, ReaderDep, RuleRoute, TodayDep, rule, visible_officer
-from services.officers.exit_service import (
-    Condition,
-    exit_conditions,
-    officer_gender,
-    pay_after_exit,
-    stored_facts,
-)
-from services.officers.liability import (
-    ExitFacts,
-    exit_age_date,
-    may_lend,
-    milestones_met,
-    transition_plan,
-)
-from services.officers.liability_policy import LiabilityPolicy
-from services.officers.schemas_exit import (
+from services.officers.exit import service as exit_service
+from services.officers.exit.schemas import (
     ConditionRead,
     ExitEvaluateIn,
     ExitRead,
@@ -46,7 +30,24 @@ from services.officers.schemas_exit import (
     VintageRecordIn,
     VintageRecordRead,
 )
-from services.officers.vintage import VintageLoan, vintage_buyout
+from services.officers.exit.service import (
+    Condition,
+    exit_conditions,
+    officer_gender,
+    pay_after_exit,
+    stored_facts,
+)
+from services.officers.funds import service as funds_service
+from services.officers.liability.api import unique_ids, whatif_policy
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.rules import (
+    ExitFacts,
+    exit_age_date,
+    may_lend,
+    milestones_met,
+    transition_plan,
+)
+from services.officers.liability.vintage import VintageLoan, vintage_buyout
 from shared.auth import Caller, Role, allow
 from shared.db import SessionDep
 from shared.errors import InvalidInput

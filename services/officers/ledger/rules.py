@@ -10,9 +10,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from services.officers.kernel.vocabulary import SECURED_BY_ASSET, Collateral, LoanClass, LoanState
-from services.officers.liability import count_npl
-from services.officers.liability_policy import LiabilityPolicy
-from services.officers.responsibility import effective_management
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.rules import count_npl
+from services.officers.responsibility.rules import effective_management
 
 _WORDS: tuple[tuple[Collateral, tuple[str, ...]], ...] = (
     (Collateral.MORTGAGE, ("mortgage", "抵押")),

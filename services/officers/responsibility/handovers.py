@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import ledger_service, responsibility_service
 from services.officers.kernel import policies
-from services.officers.ledger import loan_state
-from services.officers.liability import count_npl
+from services.officers.ledger import service as ledger_service
+from services.officers.ledger.rules import loan_state
+from services.officers.liability.rules import count_npl
 from services.officers.models.ledger import LedgerLoan
 from services.officers.models.responsibility import (
     Handover,
@@ -25,7 +25,8 @@ from services.officers.models.responsibility import (
     LimitationEvent,
     ManagementAssignment,
 )
-from services.officers.responsibility import (
+from services.officers.responsibility import service as responsibility_service
+from services.officers.responsibility.rules import (
     AssignmentKind,
     Effective,
     HandoverItemState,
@@ -35,7 +36,7 @@ from services.officers.responsibility import (
     limitation,
     watch,
 )
-from services.officers.responsibility_service import flush_keyed
+from services.officers.responsibility.service import flush_keyed
 from shared.errors import Conflict
 from shared.paging import keyset
 

@@ -9,8 +9,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from services.officers import api_handovers, responsibility_service
-from services.officers.api_ledger import LoanRead, loan_read
 from services.officers.deps import (
     HeadOfficeDep,
     LoanId,
@@ -26,10 +24,13 @@ from services.officers.deps import (
     visible_officer,
 )
 from services.officers.kernel.rules import RuleError
+from services.officers.ledger.api import LoanRead, loan_read
 from services.officers.models.people import OrgNode
 from services.officers.models.responsibility import AssignmentBatch, ManagementAssignment, OrgHead
-from services.officers.responsibility import check_acceptance, plan_refinance
-from services.officers.schemas_responsibility import (
+from services.officers.responsibility import api_handovers
+from services.officers.responsibility import service as responsibility_service
+from services.officers.responsibility.rules import check_acceptance, plan_refinance
+from services.officers.responsibility.schemas import (
     AssignmentRead,
     BatchIn,
     BatchRead,

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import ledger_service
-from services.officers.ledger_service import FIRST, MANAGEMENT
+from services.officers.ledger import service as ledger_service
+from services.officers.ledger.service import FIRST, MANAGEMENT
 from services.officers.models.ledger import LedgerLoan, LoanResponsibility
 from services.officers.models.people import Officer
 from services.officers.models.responsibility import (
@@ -29,7 +29,7 @@ from services.officers.models.responsibility import (
     OrgHead,
     Refinance,
 )
-from services.officers.responsibility import (
+from services.officers.responsibility.rules import (
     Effective,
     Part,
     effective_management,

@@ -19,9 +19,8 @@ import orjson
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import lending_service
-from services.officers import ranking_state as _kept_ranking  # noqa: F401 (its listeners)
-from services.officers.ledger import collateral_of
+from services.officers.ledger.rules import collateral_of
+from services.officers.liability import ranking_state as _kept_ranking  # noqa: F401
 from services.officers.models.ledger import (
     LedgerLoan,
     LedgerParkedEvent,
@@ -143,10 +142,16 @@ async def _unpark(session: AsyncSession, loan: LedgerLoan) -> None:
         await session.delete(parked)
 
 
+OnDisbursed = Callable[[AsyncSession, LedgerLoan], Awaitable[object]]
+
+
 def event_handler(
-    time_zone: str,
+    time_zone: str, *, on_disbursed: OnDisbursed
 ) -> Callable[[AsyncSession, Sequence[IncomingEvent]], Awaitable[None]]:
-    """The batch handler: events in delivery order, each applied to its loan's ledger row."""
+    """The batch handler: events in delivery order, each applied to its loan's ledger row.
+
+    `on_disbursed` is what a new loan brings about in another subdomain (O20: lending flags the
+    restrictions it broke), passed in by the adapters so the ledger does not import lending."""
     zone = ZoneInfo(time_zone)
 
     async def handle(session: AsyncSession, events: Sequence[IncomingEvent]) -> None:
@@ -171,7 +176,7 @@ def event_handler(
                 loans[loan_id] = loan = _disbursed(session, e, on)
                 await session.flush()
                 await _unpark(session, loan)
-                await lending_service.flag_event_loan(session, loan)  # O20: flag, never drop
+                await on_disbursed(session, loan)  # O20: flag, never drop
                 continue
             known = loans.get(loan_id)
             if known is None:

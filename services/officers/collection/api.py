@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.officers import collection_service
-from services.officers.collection import CollectionStatus, PlanOutcome, validate_targets
+from services.officers.collection import service as collection_service
+from services.officers.collection.rules import CollectionStatus, PlanOutcome, validate_targets
 from services.officers.deps import (
     OfficerId,
     ReaderDep,

@@ -20,7 +20,7 @@ from services.officers.kernel.vocabulary import (
     Gender,
     LoanState,
 )
-from services.officers.liability_policy import LiabilityPolicy
+from services.officers.liability.policy import LiabilityPolicy
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.officers import collection_service, lending_service
-from services.officers.api_ledger import LoanRead, loan_read
+from services.officers.collection import service as collection_service
 from services.officers.deps import (
     LoanId,
     ReaderDep,
@@ -25,7 +24,9 @@ from services.officers.deps import (
 )
 from services.officers.kernel import policies
 from services.officers.kernel.vocabulary import Collateral
-from services.officers.lending import FamilyGuarantee, ProposedLoan, Violation
+from services.officers.ledger.api import LoanRead, loan_read
+from services.officers.lending import service as lending_service
+from services.officers.lending.rules import FamilyGuarantee, ProposedLoan, Violation
 from services.officers.models.borrowers import Borrower, LoanTerms
 from services.officers.models.ledger import LedgerLoan, LoanResponsibility
 from services.officers.org import store

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers.collection import (
+from services.officers.collection.rules import (
     CollectionStatus,
     PlanOutcome,
     judge_plan,
     officer_status,
 )
 from services.officers.kernel import policies
-from services.officers.liability_ranking import rank_counties
+from services.officers.liability.ranking import rank_counties
 from services.officers.models.borrowers import CollectionDuty, CollectionPlan, CollectionQuarter
 from services.officers.org.store import within
 from shared.errors import Conflict

@@ -15,24 +15,21 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import funds_service
 from services.officers.certification.rules import ReviewResult
 from services.officers.certification.schemas import ExamKind
-from services.officers.funds import Move, MovementKind, plan_deduction
-from services.officers.kernel.vocabulary import Gender
-from services.officers.liability import ExitFacts, exit_age_date
-from services.officers.liability_policy import LiabilityPolicy
-from services.officers.models.exit import VintageBuyout
-from services.officers.models.grading import OfficerGrade
-from services.officers.models.people import Exam, ExamResult, Officer, QualificationReview
-from services.officers.schemas_exit import (
+from services.officers.exit.schemas import (
     PayComputeIn,
     PayQuarterRead,
     PayRead,
     PayYearRead,
     VintageRecordIn,
 )
-from services.officers.tolerance import (
+from services.officers.funds import service as funds_service
+from services.officers.funds.rules import Move, MovementKind, plan_deduction
+from services.officers.kernel.vocabulary import Gender
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.rules import ExitFacts, exit_age_date
+from services.officers.liability.tolerance import (
     Quarter,
     exit_year_performance,
     fen,
@@ -40,7 +37,10 @@ from services.officers.tolerance import (
     over_tolerance_pay,
     over_tolerance_share,
 )
-from services.officers.vintage import Status, VintageLoan, vintage_buyout
+from services.officers.liability.vintage import Status, VintageLoan, vintage_buyout
+from services.officers.models.exit import VintageBuyout
+from services.officers.models.grading import OfficerGrade
+from services.officers.models.people import Exam, ExamResult, Officer, QualificationReview
 from shared.paging import keyset
 
 ZERO = Decimal(0)

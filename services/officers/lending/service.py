@@ -10,10 +10,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import collection_service
+from services.officers.collection import service as collection_service
 from services.officers.kernel import policies
 from services.officers.kernel.vocabulary import Collateral
-from services.officers.lending import (
+from services.officers.lending.rules import (
     BorrowerFacts,
     OfficerFacts,
     ProposedLoan,

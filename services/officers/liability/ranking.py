@@ -15,22 +15,22 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import ranking_state
 from services.officers.grading.run_inputs import sub_branch_of
 from services.officers.kernel.vocabulary import LoanState
-from services.officers.ledger import loan_state
-from services.officers.liability import (
+from services.officers.ledger.rules import loan_state
+from services.officers.liability import ranking_state
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.rules import (
     CountyEntry,
     EliminationResult,
     count_npl,
     eliminate,
     responsible_npl_balance,
 )
-from services.officers.liability_policy import LiabilityPolicy
 from services.officers.models.ledger import LedgerLoan
 from services.officers.models.people import Officer, OrgNode
-from services.officers.models.responsibility import OrgHead
-from services.officers.responsibility import effective_management
+from services.officers.responsibility import service as responsibility_service
+from services.officers.responsibility.rules import effective_management
 from shared.org import is_within
 
 ZERO = Decimal(0)
@@ -54,8 +54,7 @@ async def counties(session: AsyncSession) -> dict[str, str]:
 async def books(session: AsyncSession, on: date) -> dict[str, list[LoanState]]:
     """The O22 view of every ledger loan on `on`, by effective management officer: the named
     one, else the head of the loan's office (O17 / Art. 27), as in the officer's own book."""
-    # (responsibility_service.heads: importing that module here would be circular)
-    heads = {h.org_id: h.officer_id for h in await session.scalars(select(OrgHead))}
+    heads = await responsibility_service.heads(session)
     out: dict[str, list[LoanState]] = defaultdict(list)
     for loan in await session.scalars(select(LedgerLoan)):
         who = effective_management(loan.management_responsible, loan.org_id, heads).officer_id

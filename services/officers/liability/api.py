@@ -9,15 +9,15 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.officers.buyout import BuyoutLoan, Funds, retirement_buyout, settlement_key
 from services.officers.deps import ReaderDep, RuleRoute, rule
 from services.officers.grading.policy import Post
 from services.officers.kernel import policies
 from services.officers.kernel.rules import RuleError
 from services.officers.kernel.vocabulary import LoanState
-from services.officers.liability import count_npl
-from services.officers.liability_policy import LiabilityPolicy
-from services.officers.schemas_liability import (
+from services.officers.liability.buyout import BuyoutLoan, Funds, retirement_buyout, settlement_key
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.rules import count_npl
+from services.officers.liability.schemas import (
     BuyoutComputeIn,
     BuyoutLoanRead,
     BuyoutRead,
@@ -26,7 +26,7 @@ from services.officers.schemas_liability import (
     ToleranceLoanRead,
     ToleranceRead,
 )
-from services.officers.tolerance import (
+from services.officers.liability.tolerance import (
     IncomeYear,
     Tolerance,
     fen,

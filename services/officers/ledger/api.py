@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from services.officers import ledger_service, responsibility_service
 from services.officers.deps import (
     LoanId,
     OfficerId,
@@ -24,10 +23,13 @@ from services.officers.deps import (
 )
 from services.officers.kernel import policies
 from services.officers.kernel.vocabulary import Collateral, LoanClass
-from services.officers.ledger import loan_state, overdue_days
-from services.officers.liability import count_npl
+from services.officers.ledger import service as ledger_service
+from services.officers.ledger.rules import loan_state, overdue_days
+from services.officers.lending import service as lending_service
+from services.officers.liability.rules import count_npl
 from services.officers.models.ledger import LedgerLoan, ProcessedEvent
-from services.officers.schemas_responsibility import EffectiveRead, PartRead
+from services.officers.responsibility import service as responsibility_service
+from services.officers.responsibility.schemas import EffectiveRead, PartRead
 from shared.auth import Caller, Forbidden, Role, allow
 from shared.db import SessionDep
 from shared.errors import InvalidInput, invalid_from_pydantic
@@ -180,7 +182,9 @@ async def post_events(
         ledger_service.PROCESSED_TABLE,
         settings.consumer_group,
         events,
-        ledger_service.event_handler(settings.time_zone),
+        ledger_service.event_handler(
+            settings.time_zone, on_disbursed=lending_service.flag_event_loan
+        ),
     )
     return {"accepted": len(events), "applied": len(applied)}
 

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from services.officers import handover_service
 from services.officers.deps import (
     LoanId,
     OfficerId,
@@ -20,11 +19,11 @@ from services.officers.deps import (
     visible_loan,
     visible_officer,
 )
-from services.officers.ledger_service import loans_of
+from services.officers.ledger.service import loans_of
 from services.officers.models.ledger import LedgerLoan
 from services.officers.models.responsibility import Handover, HandoverItem, LimitationEvent
-from services.officers.responsibility_service import fallback_loans, officer
-from services.officers.schemas_responsibility import (
+from services.officers.responsibility import handovers as handover_service
+from services.officers.responsibility.schemas import (
     AssigneeIn,
     AssignmentRead,
     ConfirmIn,
@@ -37,6 +36,7 @@ from services.officers.schemas_responsibility import (
     WatchListRead,
     WatchRead,
 )
+from services.officers.responsibility.service import fallback_loans, officer
 from shared.auth import Caller, Role, allow, narrowest
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound

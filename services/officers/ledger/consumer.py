@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.officers.ledger_service import PROCESSED_TABLE, event_handler
+from services.officers.ledger.service import PROCESSED_TABLE, event_handler
+from services.officers.lending import service as lending_service
 from shared.consumer import BatchHandler, consumer_lifespan
 from shared.events import Topic
 
 
 def _handler(app: FastAPI) -> BatchHandler:
-    return event_handler(app.state.settings.time_zone)
+    return event_handler(app.state.settings.time_zone, on_disbursed=lending_service.flag_event_loan)
 
 
 run_consumer = consumer_lifespan(

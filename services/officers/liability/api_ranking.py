@@ -19,14 +19,15 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers import ranking_state
 from services.officers.deps import ReaderDep, RuleRoute, TodayDep, rule, today_in
 from services.officers.grading.run_inputs import sub_branch_of
-from services.officers.liability import CountyEntry, EliminationResult, eliminate
-from services.officers.liability_policy import LiabilityPolicy
-from services.officers.liability_ranking import counties, recount
+from services.officers.liability import ranking_state, ranking_validator
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.ranking import counties, recount
+from services.officers.liability.ranking_state import params_of
+from services.officers.liability.ranking_validator import Validator, validator_of
+from services.officers.liability.rules import CountyEntry, EliminationResult, eliminate
 from services.officers.models.people import CollectionAssignment, Officer
-from services.officers.ranking_state import Validator, params_of, validator_of
 from shared.auth import narrowest
 from shared.errors import InvalidInput
 from shared.etag import PolledRead, PolledReadDep, make_etag, not_modified
@@ -103,7 +104,7 @@ async def _validator(
     """The kept state and the year's policy in one statement on the read pool; with `align`,
     the state moved to today first (the first read of a day) or rebuilt (a new O22 parameter
     set for this year's policy) by a writer transaction of its own, then read again."""
-    query = ranking_state.validator_query(year)
+    query = ranking_validator.validator_query(year)
     found = validator_of(await polled.validator(*query))
     policy = _policy(app, year, found)
     kept = found.kept

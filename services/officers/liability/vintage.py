@@ -27,8 +27,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from services.officers.liability_policy import LiabilityPolicy
-from services.officers.tolerance import fen
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.tolerance import fen
 
 ZERO = Decimal(0)
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers.funds import PAYING, Account, Move, MovementKind
+from services.officers.funds.rules import PAYING, Account, Move, MovementKind
 from services.officers.models.funds import FundMovement, FundOperation
 from services.officers.models.ledger import LedgerLoan
 from services.officers.models.people import Officer

@@ -16,8 +16,8 @@ from enum import StrEnum
 from typing import Protocol
 
 from services.officers.kernel.vocabulary import Collateral
-from services.officers.liability_policy import LiabilityPolicy
-from services.officers.tolerance import fen
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.tolerance import fen
 
 ZERO = Decimal(0)
 
