@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +26,9 @@ from services.officers.liability.ranking import counties, recount
 from services.officers.liability.ranking_state import params_of
 from services.officers.liability.ranking_validator import Validator, validator_of
 from services.officers.liability.rules import CountyEntry, EliminationResult, eliminate
+from services.officers.liability.schemas import (
+    LiabilityRankingRead,
+)
 from services.officers.models.people import CollectionAssignment, Officer
 from shared.auth import narrowest
 from shared.errors import InvalidInput
@@ -39,39 +41,6 @@ FEN = Decimal("0.01")
 ZERO = Decimal(0)
 PAGES_KEPT = 32  # built pages kept by ETag (one per polled scope / county / year / page)
 RankKey = tuple[str, int, str]  # (county, rank, officer id): the listing's order
-
-
-class RankingPolicyRead(BaseModel):
-    npl_overdue_days: int
-    disposal_grace_days: int
-    bottom_count: int
-    yellow_card_balance: Decimal
-
-
-class RankedOfficerRead(BaseModel):
-    officer_id: str
-    name: str
-    org: str
-    county: str
-    npl_balance: Decimal = Field(description="O22 responsible NPL balance (management)")
-    rank: int = Field(description="O23 rank in the county, 1 = largest NPL balance")
-    collection_duty: bool
-    yellow_card: bool
-    reasons: list[str]
-    status: str = Field(description="the officer's status (`collection`: O5 assignment)")
-    collection_until: date | None = Field(description="end of the open O5 assignment")
-
-
-class LiabilityRankingRead(BaseModel):
-    year: int
-    on: date
-    org: str
-    county: str | None
-    policy: RankingPolicyRead
-    officers: list[RankedOfficerRead] = Field(
-        description="this page of the listing, in (county, rank, officer_id) order"
-    )
-    next_cursor: str | None = Field(description="the next page's `cursor`; null on the last")
 
 
 async def _open_assignments(session: AsyncSession) -> dict[str, date]:

@@ -143,3 +143,36 @@ class BuyoutRead(BaseModel):
     from_performance_pay: Decimal
     unfunded: Decimal
     loans: list[BuyoutLoanRead]
+
+
+class RankingPolicyRead(BaseModel):
+    npl_overdue_days: int
+    disposal_grace_days: int
+    bottom_count: int
+    yellow_card_balance: Decimal
+
+
+class RankedOfficerRead(BaseModel):
+    officer_id: str
+    name: str
+    org: str
+    county: str
+    npl_balance: Decimal = Field(description="O22 responsible NPL balance (management)")
+    rank: int = Field(description="O23 rank in the county, 1 = largest NPL balance")
+    collection_duty: bool
+    yellow_card: bool
+    reasons: list[str]
+    status: str = Field(description="the officer's status (`collection`: O5 assignment)")
+    collection_until: date | None = Field(description="end of the open O5 assignment")
+
+
+class LiabilityRankingRead(BaseModel):
+    year: int
+    on: date
+    org: str
+    county: str | None
+    policy: RankingPolicyRead
+    officers: list[RankedOfficerRead] = Field(
+        description="this page of the listing, in (county, rank, officer_id) order"
+    )
+    next_cursor: str | None = Field(description="the next page's `cursor`; null on the last")

@@ -24,7 +24,8 @@ from services.officers.deps import (
     visible_officer,
 )
 from services.officers.kernel.rules import RuleError
-from services.officers.ledger.api import LoanRead, loan_read
+from services.officers.ledger.api import loan_read
+from services.officers.ledger.schemas import LoanRead
 from services.officers.models.people import OrgNode
 from services.officers.models.responsibility import AssignmentBatch, ManagementAssignment, OrgHead
 from services.officers.responsibility import api_handovers
