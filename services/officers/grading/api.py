@@ -24,12 +24,17 @@ from services.officers.grading import store as store_grading
 from services.officers.grading.compute_input import REQUIRED, parse_compute
 from services.officers.grading.figures import ALL_COLUMNS
 from services.officers.grading.rules import grade_all
-from services.officers.grading.schemas import FiguresImportRead, FiguresIn, FiguresRead, PolicyRead
+from services.officers.grading.schemas import (
+    ComputeRead,
+    FiguresImportRead,
+    FiguresIn,
+    FiguresRead,
+    PolicyRead,
+)
 from services.officers.kernel import policies
 from services.officers.kernel.policies import PolicyKind, StoredPolicy
 from services.officers.kernel.rules import RuleError
 from services.officers.models.grading import YearFigures
-from services.officers.records.schemas import ComputeRead
 from shared.auth import narrowest
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound

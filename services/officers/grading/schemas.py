@@ -1,4 +1,5 @@
-"""Request and response models for policies, yearly figures, grading and pay (O4-O15)."""
+"""Request and response models for policies, yearly figures, grading and pay (O4-O15), and the
+contract of `POST /v1/grading/compute` (the what-if grading)."""
 
 from __future__ import annotations
 
@@ -167,3 +168,26 @@ class OfficerGradeRead(BaseModel):
     grade: int | None
     salary_coefficient: Decimal | None
     approved_on: date
+
+
+# The contract of `POST /v1/grading/compute` (the what-if grading).
+class ComputeItems(BaseModel):
+    volume: str
+    interest: str
+    quality: str
+
+
+class ComputeResult(BaseModel):
+    officer_id: str
+    score: str
+    items: ComputeItems
+    deductions: str
+    grade: Literal[1, 2, 3] | None
+    salary_coefficient: str | None
+    caps: list[str]
+    explanation: list[str]
+    breakdown: dict[str, Any]
+
+
+class ComputeRead(BaseModel):
+    results: list[ComputeResult]

@@ -1,5 +1,4 @@
-"""Request and response models for the dossier (O16), monthly ranking (O36) and what-if
-grading (the contract of `POST /v1/grading/compute`)."""
+"""Request and response models for the dossier (O16) and the monthly ranking (O36)."""
 
 from __future__ import annotations
 
@@ -124,25 +123,3 @@ class RankingYearRead(BaseModel):
     bonuses: list[BonusRead]
     eliminations: list[EliminationRead]
     flagged: list[str] = Field(description="O36: flagged for elimination at year end")
-
-
-class ComputeItems(BaseModel):
-    volume: str
-    interest: str
-    quality: str
-
-
-class ComputeResult(BaseModel):
-    officer_id: str
-    score: str
-    items: ComputeItems
-    deductions: str
-    grade: Literal[1, 2, 3] | None
-    salary_coefficient: str | None
-    caps: list[str]
-    explanation: list[str]
-    breakdown: dict[str, Any]
-
-
-class ComputeRead(BaseModel):
-    results: list[ComputeResult]
