@@ -1,5 +1,5 @@
 """O23 collection duty and plans over the database: the yearly duty run (the county ranking of
-`liability_ranking`, stored), the officers' plans and quarters,
+`liability.ranking`, stored), the officers' plans and quarters,
 and each officer's resulting status. Store functions never commit."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Exit evaluation (O24) with its rule texts, the officer's stored exit facts, and pay after
 exit (O27-O29) quarter by quarter: load (store) -> decide (liability.py, tolerance.py).
 
-`exit_conditions` is pure; it agrees with `liability.evaluate_exit` (same tests on both) and
+`exit_conditions` is pure; it agrees with `liability.rules.evaluate_exit` (same tests on both) and
 adds, for every condition, whether it holds, its rule text and where the fact came from.
 """
 
@@ -312,7 +312,7 @@ async def record_vintage(
     """O32 stored, once per operation id: loans bought out before count as already bought
     out; each due / full buy-out / full compensation is recorded with its payer and who gets
     the recoveries; the officer's own amounts are deducted (risk fund, post deposit, then a
-    shortfall carried forward: O30) through the one posting path, `funds_service.write`."""
+    shortfall carried forward: O30) through the one posting path, `funds.service.write`."""
     await funds_service.lock_officer(session, officer_id)
     request = body.model_dump(mode="json")
     replay = await funds_service.find_operation(session, officer_id, body.operation_id, request)

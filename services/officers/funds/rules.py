@@ -2,7 +2,7 @@
 retiree's mortgage loans in disposal (spec officers.md O30-O31, O35; seed piece 5, Art. 33-38,
 51-53).
 
-Pure planning of the movements; `funds_service.py` writes them. There is no stored balance: an
+Pure planning of the movements; `funds/service.py` writes them. There is no stored balance: an
 account's balance is the sum of its movements. The `shortfall` account holds what a deduction
 could not take; later deposits settle it first, oldest first (O30). Amounts are `Decimal`
 yuan already in fen: every planned amount is an exact sum or difference of given fen amounts,

@@ -1,7 +1,7 @@
 """Annual grading inputs and items (spec officers.md O7-O11, O14; seed piece 5, Art. 9-13).
 
 An officer's figures and their validation, the O7 peer averages per (county, class) and the
-O8-O11 item points and deductions. `grading.py` turns them into the total, grade and breakdown.
+O8-O11 item points and deductions. `rules.py` turns them into the total, grade and breakdown.
 
 Money is `Decimal` yuan, ratios are `Decimal` percent, points are `Decimal` and rounded once, at
 the end of each item, to 2 decimals ROUND_HALF_UP. Policy parameters come in as arguments.

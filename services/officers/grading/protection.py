@@ -1,7 +1,7 @@
 """Protection period and leaving the post (spec officers.md O4, O5; seed piece 5, Art. 15).
 
 Pure functions over dates, `Decimal` money and the `GradingPolicy`; the grade and score come
-from `grading.py`. Nothing here reads settings or the clock.
+from `rules.py`. Nothing here reads settings or the clock.
 """
 
 from __future__ import annotations

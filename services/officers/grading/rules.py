@@ -1,8 +1,8 @@
 """Annual grading of loan officers (spec officers.md O6, O12-O15; seed piece 5, Art. 7-15).
 
 Pure functions over frozen dataclasses. The figures, peer averages and item points (O7-O11) are
-in `grading_items.py`, the parameters in `grading_policy.py`, the protection period and the post
-decision (O4, O5) in `protection.py` and the yearly run (O15) in `grading_run.py`. Here: the
+in `items.py`, the parameters in `policy.py`, the protection period and the post
+decision (O4, O5) in `protection.py` and the yearly run (O15) in `run.py`. Here: the
 grade by score (O6), the caps (O12), the total and its breakdown (O13), the post coefficients
 (O14), `grade_officer`, `grade_all` and the run fingerprint (O15). Nothing here reads settings or
 the clock.

@@ -1,5 +1,5 @@
 """O22/O23 county ranking over the ledger: each officer's responsible NPL balance, ranked in
-its county by `liability.eliminate`. Used by the ranking route and the stored duty runs.
+its county by `liability.rules.eliminate`. Used by the ranking route and the stored duty runs.
 
 The balances are the kept ones of `ranking_state` when they are O22 on the date asked for
 under the policy asked for (issue 13: O(officers)); otherwise, and for the tests' recount,

@@ -10,7 +10,7 @@ Who keeps it, by mechanism so no write path can forget: the `before_flush` liste
 notes every ledger loan inserted, deleted or changed in a column O22/O17 reads, and every
 office head (O17 fallback) set or changed; when the transaction commits, the noted loans (and
 the unassigned loans under a changed head) are recounted from their rows with the pure
-`ledger.npl_contribution` on the kept date, and the differences are added to the officers'
+`ledger.rules.npl_contribution` on the kept date, and the differences are added to the officers'
 rows. A Core statement that writes those columns must call `note_loans` (none does today).
 `align` moves the date to today: only the loans whose `npl_next_change` has come are
 recounted; a new O22 parameter set (or a date before the kept one) is a full `rebuild`.

@@ -1,5 +1,5 @@
 """Routes of handovers (O18), limitation events and the limitation watch (O21); included in
-`api_responsibility.router` (prefix /v1)."""
+`responsibility.api.router` (prefix /v1)."""
 
 from __future__ import annotations
 
