@@ -33,7 +33,7 @@ from bench.support import postgres_database
 from bench.table import Row, emit
 from services.officers.app import create_app
 from services.officers.config import Settings
-from services.officers.models import Officer, OfficerPostPeriod, OrgNode
+from services.officers.models.people import Officer, OfficerPostPeriod, OrgNode
 from shared.auth import CALLER_HEADER, Caller, Role, sign_caller
 from shared.config import DEV_INTERNAL_SECRET
 from shared.db import make_engine

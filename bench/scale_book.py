@@ -407,8 +407,8 @@ KEPT_STATE = {
     ),
     "officers": (
         (
-            "services.officers.ranking_state:rebuild",
-            "services.officers.liability_ranking:rebuild",
+            "services.officers.liability.ranking_state:rebuild",
+            "services.officers.liability.ranking:rebuild",
             "services.officers.npl_state:rebuild",
         ),
     ),

@@ -13,25 +13,21 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.officers import (
-    api,
-    api_collection,
-    api_exit,
-    api_funds,
-    api_grading,
-    api_ledger,
-    api_lending,
-    api_liability,
-    api_liability_ranking,
-    api_people,
-    api_records,
-    api_responsibility,
-    api_runs,
-    consumer,
-    grading_jobs,
-    ranking_state,
-)
+from services.officers.certification import api as certification_api
+from services.officers.collection import api as collection_api
 from services.officers.config import Settings
+from services.officers.exit import api as exit_api
+from services.officers.funds import api as funds_api
+from services.officers.grading import api as grading_api
+from services.officers.grading import jobs as grading_jobs
+from services.officers.ledger import api as ledger_api
+from services.officers.ledger import consumer
+from services.officers.lending import api as lending_api
+from services.officers.liability import api as liability_api
+from services.officers.liability import api_ranking, ranking_state
+from services.officers.org import api as org_api
+from services.officers.records import api as records_api
+from services.officers.responsibility import api as responsibility_api
 from shared.app import ServiceSpec, build_app
 from shared.consumer import consumer_running
 
@@ -87,20 +83,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name="officers",
             title="Officers service",
             description="Loan officers: organisation, certification, grading, pay, liability.",
-            polled_routers=[api_liability_ranking.router],
-            routers=[
-                api.router,
-                api_people.router,
-                api_grading.router,
-                api_runs.router,
-                api_records.router,
-                api_liability.router,
-                api_funds.router,
-                api_ledger.router,
-                api_lending.router,
-                api_collection.router,
-                api_exit.router,
-                api_responsibility.router,
+            # The ranking's router, read by dashboards every few seconds, is matched first.
+            polled_routers=[api_ranking.router],
+            routers=[  # one per package, in the order they were always matched
+                org_api.router,
+                certification_api.router,
+                grading_api.router,
+                records_api.router,
+                liability_api.router,
+                funds_api.router,
+                ledger_api.router,
+                lending_api.router,
+                collection_api.router,
+                exit_api.router,
+                responsibility_api.router,
             ],
             extra_lifespan=lifespan,
             readiness_checks=[consumer_running],

@@ -22,8 +22,8 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from services.officers.models_ledger import LedgerLoan, LedgerParkedEvent
-from services.officers.models_ledger import ProcessedEvent as OfficersProcessed
+from services.officers.models.ledger import LedgerLoan, LedgerParkedEvent
+from services.officers.models.ledger import ProcessedEvent as OfficersProcessed
 from services.warnings.models import EventRecord
 from services.warnings.service import PROCESSED_TABLE as WARNINGS_PROCESSED
 from shared.db import make_engine, make_sessionmaker

@@ -1,13 +1,15 @@
 """Alembic environment of the officers service."""
 
-from services.officers import (  # noqa: F401
-    models_borrowers,
-    models_funds,
-    models_grading,
-    models_ledger,
-    models_responsibility,
+from services.officers.models import (  # noqa: F401
+    borrowers,
+    exit,
+    funds,
+    grading,
+    ledger,
+    people,
+    responsibility,
 )
-from services.officers.models import Base
+from services.officers.models.base import Base
 from shared.migrate import run_env
 
 run_env(Base.metadata)

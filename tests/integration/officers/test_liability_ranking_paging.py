@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from services.officers import policies
-from services.officers.liability_policy import LiabilityPolicy
-from services.officers.liability_ranking import placed_officers, rank, recount
+from services.officers.kernel import policies
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.ranking import placed_officers, rank, recount
 from shared.auth import Role
 from shared.org import is_within
 from shared.paging import encode_cursor

@@ -16,13 +16,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from services.officers import api_liability_ranking, ranking_state
-from services.officers.api_common import bank_today
-from services.officers.ledger import to_fen
-from services.officers.liability import count_npl
-from services.officers.liability_policy import LiabilityPolicy
-from services.officers.liability_ranking import books
-from services.officers.models_ledger import LedgerLoan
+from services.officers.deps import bank_today
+from services.officers.ledger.rules import to_fen
+from services.officers.liability import api_ranking as api_liability_ranking
+from services.officers.liability import ranking_state
+from services.officers.liability.policy import LiabilityPolicy
+from services.officers.liability.ranking import books
+from services.officers.liability.rules import count_npl
+from services.officers.models.ledger import LedgerLoan
 from shared.auth import Role
 from tests.integration.officers.test_liability_ranking import intake, npl_loan
 from tests.integration.officers.test_responsibility import officer_caller

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 
-from services.officers.models_responsibility import Handover
+from services.officers.models.responsibility import Handover
 from shared.auth import Role
 from tests.integration.officers.test_ledger import disbursed, event, post
 from tests.integration.officers.test_responsibility import OFFICERS, officer_caller
