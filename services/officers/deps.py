@@ -25,16 +25,6 @@ from shared.db import SessionDep
 from shared.errors import Conflict, InvalidInput, NotFound, validation_errors
 from shared.events import Id
 
-READERS = (
-    Role.OFFICER,
-    Role.SUB_BRANCH,
-    Role.BRANCH,
-    Role.HEAD_OFFICE,
-    Role.RISK,
-    Role.COMMITTEE,
-    Role.VIEWER,
-)
-ReaderDep = Annotated[Caller, Depends(allow(*READERS))]
 HeadOfficeDep = Annotated[Caller, Depends(allow(Role.HEAD_OFFICE))]
 StaffDep = Annotated[Caller, Depends(allow(Role.SUB_BRANCH, Role.BRANCH, Role.HEAD_OFFICE))]
 SubBranchDep = Annotated[Caller, Depends(allow(Role.SUB_BRANCH))]

@@ -30,7 +30,6 @@ from services.officers.deps import (
     CommitteeDep,
     HeadOfficeDep,
     OfficerId,
-    ReaderDep,
     RiskDep,
     RowId,
     RuleRoute,
@@ -45,7 +44,7 @@ from services.officers.deps import (
 from services.officers.kernel.rules import RuleError
 from services.officers.models.people import Appointment, CollectionAssignment, Officer
 from services.officers.org import store
-from shared.auth import Caller, Role, allow
+from shared.auth import Caller, ReaderDep, Role, allow
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
 from shared.events import Id

@@ -23,7 +23,6 @@ from services.officers.collection.schemas import (
 )
 from services.officers.deps import (
     OfficerId,
-    ReaderDep,
     RuleRoute,
     TodayDep,
     invalid,
@@ -33,7 +32,7 @@ from services.officers.deps import (
 )
 from services.officers.kernel.rules import RuleError
 from services.officers.models.borrowers import CollectionDuty, CollectionPlan, CollectionQuarter
-from shared.auth import Caller, Forbidden, Role, allow, narrowest
+from shared.auth import Caller, Forbidden, ReaderDep, Role, allow, narrowest
 from shared.db import SessionDep
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import Id

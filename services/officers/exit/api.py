@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.officers.deps import OfficerId, ReaderDep, RuleRoute, TodayDep, rule, visible_officer
+from services.officers.deps import OfficerId, RuleRoute, TodayDep, rule, visible_officer
 from services.officers.exit import service as exit_service
 from services.officers.exit.schemas import (
     ConditionRead,
@@ -48,7 +48,7 @@ from services.officers.liability.rules import (
     transition_plan,
 )
 from services.officers.liability.vintage import VintageLoan, vintage_buyout
-from shared.auth import Caller, Role, allow
+from shared.auth import Caller, ReaderDep, Role, allow
 from shared.db import SessionDep
 from shared.errors import InvalidInput
 from shared.paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_of

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from services.officers.deps import OfficerId, ReaderDep, RuleRoute, rule, visible_officer
+from services.officers.deps import OfficerId, RuleRoute, rule, visible_officer
 from services.officers.funds import service as funds_service
 from services.officers.funds.rules import (
     Account,
@@ -37,7 +37,7 @@ from services.officers.funds.schemas import (
     _In,
 )
 from services.officers.funds.service import Posted
-from shared.auth import Caller, Role, allow
+from shared.auth import Caller, ReaderDep, Role, allow
 from shared.db import SessionDep
 from shared.errors import Conflict, InvalidInput
 from shared.openapi import also

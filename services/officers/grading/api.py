@@ -11,7 +11,6 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from services.officers.deps import (
     HeadOfficeDep,
     OfficerId,
-    ReaderDep,
     RuleRoute,
     StaffDep,
     invalid,
@@ -35,7 +34,7 @@ from services.officers.kernel import policies
 from services.officers.kernel.policies import PolicyKind, StoredPolicy
 from services.officers.kernel.rules import RuleError
 from services.officers.models.grading import YearFigures
-from shared.auth import narrowest
+from shared.auth import ReaderDep, narrowest
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
 from shared.openapi import also

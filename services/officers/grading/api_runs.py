@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 
 from services.officers.deps import (
     HeadOfficeDep,
-    ReaderDep,
     RowId,
     RuleRoute,
     StaffDep,
@@ -27,7 +26,7 @@ from services.officers.grading.jobs import GradingJobs, Snapshot
 from services.officers.grading.run import RunAction
 from services.officers.grading.schemas import RunCreate, RunRead, RunStepIn, VerifyRead
 from shared.app import get_sessionmaker
-from shared.auth import Caller, narrowest
+from shared.auth import Caller, ReaderDep, narrowest
 from shared.db import SessionDep
 from shared.errors import InvalidInput
 from shared.openapi import also

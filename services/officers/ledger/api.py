@@ -13,7 +13,6 @@ from pydantic import TypeAdapter, ValidationError
 from services.officers.deps import (
     LoanId,
     OfficerId,
-    ReaderDep,
     RuleRoute,
     StaffDep,
     TodayDep,
@@ -36,7 +35,7 @@ from services.officers.liability.rules import count_npl
 from services.officers.models.ledger import LedgerLoan, ProcessedEvent
 from services.officers.responsibility import service as responsibility_service
 from services.officers.responsibility.schemas import EffectiveRead, PartRead
-from shared.auth import Caller, Forbidden, Role, allow
+from shared.auth import Caller, Forbidden, ReaderDep, Role, allow
 from shared.db import SessionDep
 from shared.errors import InvalidInput, invalid_from_pydantic
 from shared.events import INCOMING_TYPES, EventId, IncomingEvent

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Response
 from services.officers.collection import service as collection_service
 from services.officers.deps import (
     LoanId,
-    ReaderDep,
     RuleRoute,
     StaffDep,
     TodayDep,
@@ -38,7 +37,7 @@ from services.officers.lending.schemas import (
 from services.officers.models.borrowers import Borrower, LoanTerms
 from services.officers.models.ledger import LedgerLoan, LoanResponsibility
 from services.officers.org import store
-from shared.auth import Caller, Forbidden, Role, allow
+from shared.auth import Caller, Forbidden, ReaderDep, Role, allow
 from shared.db import SessionDep
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.openapi import also

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.officers.deps import ReaderDep, RuleRoute, rule
+from services.officers.deps import RuleRoute, rule
 from services.officers.grading.policy import Post
 from services.officers.kernel import policies
 from services.officers.kernel.rules import RuleError
@@ -34,6 +34,7 @@ from services.officers.liability.tolerance import (
     over_tolerance_share,
     tolerance,
 )
+from shared.auth import ReaderDep
 from shared.db import SessionDep
 from shared.errors import InvalidInput
 

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.officers.deps import ReaderDep, RuleRoute, TodayDep, rule, today_in
+from services.officers.deps import RuleRoute, TodayDep, rule, today_in
 from services.officers.grading.run_inputs import sub_branch_of
 from services.officers.liability import ranking_state, ranking_validator
 from services.officers.liability.policy import LiabilityPolicy
@@ -30,7 +30,7 @@ from services.officers.liability.schemas import (
     LiabilityRankingRead,
 )
 from services.officers.models.people import CollectionAssignment, Officer
-from shared.auth import narrowest
+from shared.auth import ReaderDep, narrowest
 from shared.errors import InvalidInput
 from shared.etag import PolledRead, PolledReadDep, make_etag, not_modified
 from shared.org import is_within

@@ -24,8 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.officers.models.base import Base
-from services.officers.models.grading import JsonType
-from shared.db import UtcDateTime
+from shared.db import JsonDoc, UtcDateTime
 
 
 class Borrower(Base):
@@ -97,7 +96,7 @@ class CollectionDuty(Base):
     rank: Mapped[int] = mapped_column(Integer)
     collection_duty: Mapped[bool] = mapped_column(Boolean)
     yellow_card: Mapped[bool] = mapped_column(Boolean)
-    reasons: Mapped[list[Any]] = mapped_column(JsonType)
+    reasons: Mapped[list[Any]] = mapped_column(JsonDoc)
     counted_on: Mapped[date] = mapped_column(Date)
     run_by: Mapped[str] = mapped_column(String(100))
     run_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())

@@ -15,8 +15,7 @@ from sqlalchemy import Date, ForeignKey, ForeignKeyConstraint, Integer, Numeric,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.officers.models.base import Base
-from services.officers.models.grading import JsonType
-from shared.db import UtcDateTime
+from shared.db import JsonDoc, UtcDateTime
 
 
 class FundOperation(Base):
@@ -27,7 +26,7 @@ class FundOperation(Base):
     officer_id: Mapped[str] = mapped_column(ForeignKey("officer.id"), primary_key=True)
     operation_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    request: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    request: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 

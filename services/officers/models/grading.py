@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     Date,
     ForeignKey,
@@ -19,13 +18,10 @@ from sqlalchemy import (
     String,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.officers.models.base import Base
-from shared.db import UtcDateTime
-
-JsonType = JSON().with_variant(JSONB(), "postgresql")
+from shared.db import JsonDoc, UtcDateTime
 
 
 class Policy(Base):
@@ -37,7 +33,7 @@ class Policy(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    body: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    body: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
@@ -79,10 +75,10 @@ class GradingRunRow(Base):
     compute_state: Mapped[str] = mapped_column(String(16))
     done: Mapped[int] = mapped_column(Integer)
     total: Mapped[int] = mapped_column(Integer)
-    policy: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    policy: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     policy_version: Mapped[int] = mapped_column(Integer)
-    peers: Mapped[list[Any]] = mapped_column(JsonType)
-    skipped: Mapped[list[Any]] = mapped_column(JsonType)
+    peers: Mapped[list[Any]] = mapped_column(JsonDoc)
+    skipped: Mapped[list[Any]] = mapped_column(JsonDoc)
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(String(1000))
     idempotency_key: Mapped[str | None] = mapped_column(String(300), unique=True)
@@ -169,7 +165,7 @@ class PaySheetLine(Base):
     protected: Mapped[bool] = mapped_column(Boolean)
     protection_end: Mapped[date | None] = mapped_column(Date)
     leaves_post: Mapped[bool] = mapped_column(Boolean)
-    reasons: Mapped[list[str]] = mapped_column(JsonType)
+    reasons: Mapped[list[str]] = mapped_column(JsonDoc)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -186,7 +182,7 @@ class DossierEntry(Base):
     subtype: Mapped[str | None] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(300))
     occurred_on: Mapped[date] = mapped_column(Date)
-    details: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    details: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("dossier_entry.id"), unique=True)
     automatic: Mapped[bool] = mapped_column(Boolean)
     recorded_by: Mapped[str] = mapped_column(String(100))

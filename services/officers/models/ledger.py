@@ -23,8 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.officers.models.base import Base
-from services.officers.models.grading import JsonType
-from shared.db import UtcDateTime
+from shared.db import JsonDoc, UtcDateTime
 from shared.inbox import ProcessedEventMixin
 
 
@@ -123,5 +122,5 @@ class LedgerParkedEvent(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(128), unique=True)
     loan_id: Mapped[str] = mapped_column(String(64), index=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     parked_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())

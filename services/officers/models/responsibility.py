@@ -23,8 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.officers.models.base import Base
-from services.officers.models.grading import JsonType
-from shared.db import UtcDateTime
+from shared.db import JsonDoc, UtcDateTime
 
 
 class OrgHead(Base):
@@ -48,7 +47,7 @@ class AssignmentBatch(Base):
     kind: Mapped[str] = mapped_column(String(16))
     effective_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(300))
-    body: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    body: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     requested_by: Mapped[str] = mapped_column(String(100))
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 

@@ -16,7 +16,6 @@ from services.officers.certification.service import has_certificate_on
 from services.officers.deps import (
     HeadOfficeDep,
     OfficerId,
-    ReaderDep,
     RuleRoute,
     StaffDep,
     TodayDep,
@@ -37,7 +36,7 @@ from services.officers.org.schemas import (
     PostPeriodRead,
 )
 from services.officers.responsibility import handovers as handover_service
-from shared.auth import Forbidden, narrowest
+from shared.auth import Forbidden, ReaderDep, narrowest
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.openapi import also

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Path, Query, Response
 
 from services.officers.deps import (
     OfficerId,
-    ReaderDep,
     RuleRoute,
     StaffDep,
     TodayDep,
@@ -36,7 +35,7 @@ from services.officers.records.schemas import (
     ScoresIn,
     ScoresRecorded,
 )
-from shared.auth import narrowest
+from shared.auth import ReaderDep, narrowest
 from shared.db import SessionDep
 from shared.errors import InvalidInput
 from shared.openapi import also

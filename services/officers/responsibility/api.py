@@ -13,7 +13,6 @@ from services.officers.deps import (
     HeadOfficeDep,
     LoanId,
     OfficerId,
-    ReaderDep,
     RowId,
     RuleRoute,
     StaffDep,
@@ -40,7 +39,7 @@ from services.officers.responsibility.schemas import (
     RefinanceIn,
     WaiverIn,
 )
-from shared.auth import Caller, Forbidden, Role, allow
+from shared.auth import Caller, Forbidden, ReaderDep, Role, allow
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
 from shared.org import ORG_PATTERN

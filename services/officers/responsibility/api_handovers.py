@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from services.officers.deps import (
     LoanId,
     OfficerId,
-    ReaderDep,
     RuleRoute,
     StaffDep,
     TodayDep,
@@ -37,7 +36,7 @@ from services.officers.responsibility.schemas import (
     WatchRead,
 )
 from services.officers.responsibility.service import fallback_loans, officer
-from shared.auth import Caller, Role, allow, narrowest
+from shared.auth import Caller, ReaderDep, Role, allow, narrowest
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
 from shared.openapi import also
