@@ -75,8 +75,8 @@ def _backfill() -> None:
     conn = op.get_bind()
     if conn.execute(sa.text("SELECT 1 FROM ledger_loan LIMIT 1")).first() is None:
         return
-    from services.officers import ranking_state
-    from services.officers.liability_policy import LiabilityPolicy
+    from services.officers.liability import ranking_state
+    from services.officers.liability.policy import LiabilityPolicy
 
     zone = os.environ.get("OFFICERS_TIME_ZONE", "Asia/Shanghai")
     today = datetime.now(ZoneInfo(zone)).date()
